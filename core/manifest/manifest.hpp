@@ -1,0 +1,105 @@
+// Admin manifests: JSON files in a folder, reviewed in git, that say which connector instances run
+// and how. Layout of a manifest folder (see docs/manifests.md):
+//
+//   hub.json               hub settings (optional): plugin directories, data directory, ...
+//   connectors/*.json      one connector instance per file
+//
+// Loading never throws on bad input: every problem becomes a Diagnostic with file, JSON pointer,
+// line:column, expected and found, and loading goes on so that the admin sees them all at once.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/diagnostic.hpp"
+
+namespace cdphub::manifest {
+
+// Where a secret comes from. The manifest holds only this reference, never the value.
+struct SecretRef {
+    enum class Source { env, file };
+    Source source = Source::env;
+    std::string location;  // variable name or file path (relative paths: to the manifest folder)
+};
+
+struct Schedule {
+    enum class Kind { manual, interval };
+    Kind kind = Kind::manual;
+    std::chrono::seconds every{0};  // with interval
+};
+
+struct RateLimitOverride {
+    int requests = 0;
+    std::chrono::milliseconds per{1000};
+};
+
+struct ConnectorManifest {
+    std::filesystem::path file;  // where it was declared
+    std::string id;              // instance id, unique across the folder
+    std::string plugin;          // plugin id
+    bool enabled = true;
+    std::string description;
+    nlohmann::json config = nlohmann::json::object();  // without secrets
+    std::map<std::string, SecretRef> secrets;  // config field name -> reference
+    Schedule schedule;
+    std::optional<std::string> plugin_sha256;     // lower-case hex pin
+    std::optional<std::filesystem::path> plugin_file;  // explicit plugin file (must be inside a plugin dir)
+    std::optional<RateLimitOverride> rate_limit;
+};
+
+struct HubConfig {
+    std::filesystem::path file;                     // empty if there is no hub.json
+    std::vector<std::filesystem::path> plugin_dirs; // absolute (resolved against the folder)
+    std::filesystem::path data_dir;                 // absolute; default <folder>/../var
+};
+
+struct ManifestSet {
+    std::filesystem::path root;
+    HubConfig hub;
+    std::vector<ConnectorManifest> connectors;  // only those that parsed well enough to use
+    Diagnostics diagnostics;                    // format problems found while loading
+
+    const ConnectorManifest* find(std::string_view instance_id) const;
+};
+
+// Reads and checks the folder against the manifest format (manifests/schema/*.schema.json,
+// compiled into the hub). Never throws for bad content; I/O errors on the folder itself become
+// diagnostics too.
+ManifestSet load(const std::filesystem::path& root);
+
+// What the hub knows about a plugin's config: its JSON Schema (nullptr if the plugin is unknown).
+struct PluginSpec {
+    std::string id;
+    const nlohmann::json* config_spec = nullptr;
+};
+using PluginLookup = std::function<std::optional<PluginSpec>(std::string_view plugin_id)>;
+
+// Checks each connector's config against its plugin's spec: unknown plugin ids (with the known
+// ones listed), unknown keys (unless the spec allows additionalProperties), wrong types, missing
+// required fields (a required field may be supplied by a secret reference), secret fields
+// ("writeOnly": true) given in clear text, secret references to unset variables or unreadable
+// files (warnings: validation may run where the secrets are not).
+Diagnostics validate_configs(const ManifestSet& set, const PluginLookup& lookup,
+                             const std::vector<std::string>& known_plugin_ids);
+
+// Maps JSON pointers to line/column in a JSON text, for diagnostics.
+class JsonLocator {
+public:
+    explicit JsonLocator(std::string text);
+    // Position of the value at `pointer` (or of its key); the nearest existing parent if absent.
+    std::pair<int, int> locate(std::string_view pointer) const;
+    // Line/column of a byte offset (for parse errors).
+    std::pair<int, int> position(size_t byte_offset) const;
+
+private:
+    std::string text_;
+    std::map<std::string, size_t, std::less<>> offsets_;
+};
+
+}  // namespace cdphub::manifest
