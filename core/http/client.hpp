@@ -110,6 +110,10 @@ struct Counters {
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
                                                            std::chrono::system_clock::time_point now);
 
+// The URL as it may appear in messages and logs: without userinfo, query string and fragment,
+// any of which can carry credentials.
+std::string redact_url(std::string_view url);
+
 class Client {
 public:
     explicit Client(ClientOptions options = {});

@@ -12,14 +12,43 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/diagnostic.hpp"
 
 namespace cdphub::manifest {
+
+// Maps JSON pointers (RFC 6901) to line/column in a JSON text, for diagnostics. Lines and columns
+// are 1-based; columns count characters (UTF-8 code points), as editors do.
+class JsonLocator {
+  public:
+    explicit JsonLocator(std::string text);
+    // Position of the value at `pointer` (or of its key); the nearest existing parent if absent.
+    std::pair<int, int> locate(std::string_view pointer) const;
+    // Position of the key of the object member at `pointer` (where an editor should put the
+    // cursor for "unknown key"); locate(pointer) for array items, the root and absent members.
+    std::pair<int, int> locate_key(std::string_view pointer) const;
+    // Line/column of a byte offset (for parse errors).
+    std::pair<int, int> position(size_t byte_offset) const;
+    // Pointers of members whose key appears more than once in the same object (the JSON parser
+    // keeps the last one silently, which hides mistakes).
+    const std::vector<std::string>& duplicate_keys() const { return duplicates_; }
+
+  private:
+    void scan();
+
+    std::string text_;
+    std::vector<size_t> line_starts_;
+    std::map<std::string, size_t, std::less<>> offsets_;
+    std::map<std::string, size_t, std::less<>> key_offsets_;
+    std::vector<std::string> duplicates_;
+};
 
 // Where a secret comes from. The manifest holds only this reference, never the value.
 struct SecretRef {
@@ -46,27 +75,41 @@ struct ConnectorManifest {
     bool enabled = true;
     std::string description;
     nlohmann::json config = nlohmann::json::object();  // without secrets
-    std::map<std::string, SecretRef> secrets;  // config field name -> reference
+    std::map<std::string, SecretRef> secrets;          // config field name -> reference
     Schedule schedule;
-    std::optional<std::string> plugin_sha256;     // lower-case hex pin
-    std::optional<std::filesystem::path> plugin_file;  // explicit plugin file (must be inside a plugin dir)
+    std::optional<std::string> plugin_sha256;  // lower-case hex pin
+    // Explicit plugin file (must be inside a plugin dir), absolute (resolved against the folder).
+    std::optional<std::filesystem::path> plugin_file;
     std::optional<RateLimitOverride> rate_limit;
+    // Positions in `file`, so that later checks (validate_configs, the plugin host) can point at
+    // the right line without reading the file again.
+    std::shared_ptr<const JsonLocator> locator;
 };
 
 struct HubConfig {
-    std::filesystem::path file;                     // empty if there is no hub.json
-    std::vector<std::filesystem::path> plugin_dirs; // absolute (resolved against the folder)
-    std::filesystem::path data_dir;                 // absolute; default <folder>/../var
+    std::filesystem::path file;                      // empty if there is no hub.json
+    std::vector<std::filesystem::path> plugin_dirs;  // absolute (resolved against the folder)
+    std::filesystem::path data_dir;                  // absolute; default <folder>/../var
+    std::string log_level;   // "trace" ... "off"; empty if not set (command-line flags win anyway)
+    std::string log_format;  // "text" or "json"; empty if not set
 };
 
 struct ManifestSet {
     std::filesystem::path root;
     HubConfig hub;
-    std::vector<ConnectorManifest> connectors;  // only those that parsed well enough to use
-    Diagnostics diagnostics;                    // format problems found while loading
+    // Every instance whose id, plugin and config could be read, so that validate_configs can
+    // check them all in one go; other keys with problems fall back to their defaults. The hub
+    // must not run anything while `diagnostics` has errors.
+    std::vector<ConnectorManifest> connectors;
+    Diagnostics diagnostics;  // format problems found while loading, sorted by file then line
 
     const ConnectorManifest* find(std::string_view instance_id) const;
 };
+
+// Orders diagnostics by file, line and column (then pointer and message), so that output is the
+// same from run to run and reads top to bottom. load() and validate_configs() return them sorted;
+// call it again after merging lists.
+void sort_diagnostics(Diagnostics& diagnostics);
 
 // Reads and checks the folder against the manifest format (manifests/schema/*.schema.json,
 // compiled into the hub). Never throws for bad content; I/O errors on the folder itself become
@@ -81,25 +124,11 @@ struct PluginSpec {
 using PluginLookup = std::function<std::optional<PluginSpec>(std::string_view plugin_id)>;
 
 // Checks each connector's config against its plugin's spec: unknown plugin ids (with the known
-// ones listed), unknown keys (unless the spec allows additionalProperties), wrong types, missing
-// required fields (a required field may be supplied by a secret reference), secret fields
+// ones listed), unknown keys (unless the spec says "additionalProperties": true), wrong types,
+// missing required fields (a required field may be supplied by a secret reference), secret fields
 // ("writeOnly": true) given in clear text, secret references to unset variables or unreadable
 // files (warnings: validation may run where the secrets are not).
 Diagnostics validate_configs(const ManifestSet& set, const PluginLookup& lookup,
                              const std::vector<std::string>& known_plugin_ids);
-
-// Maps JSON pointers to line/column in a JSON text, for diagnostics.
-class JsonLocator {
-public:
-    explicit JsonLocator(std::string text);
-    // Position of the value at `pointer` (or of its key); the nearest existing parent if absent.
-    std::pair<int, int> locate(std::string_view pointer) const;
-    // Line/column of a byte offset (for parse errors).
-    std::pair<int, int> position(size_t byte_offset) const;
-
-private:
-    std::string text_;
-    std::map<std::string, size_t, std::less<>> offsets_;
-};
 
 }  // namespace cdphub::manifest

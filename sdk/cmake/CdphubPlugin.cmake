@@ -16,6 +16,18 @@ function(cdphub_add_plugin target)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
   if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
-    target_link_options(${target} PRIVATE "LINKER:--no-undefined" "LINKER:--exclude-libs,ALL")
+    # Hidden visibility still leaves weak template instantiations (std::vector<...>) exported;
+    # a version script makes the entry symbol the only one, whatever the compiler emits.
+    set(map ${CMAKE_BINARY_DIR}/cdphub_plugin_exports.map)
+    if(NOT EXISTS ${map})
+      file(WRITE ${map} "{ global: cdphub_plugin_entry; local: *; };\n")
+    endif()
+    target_link_options(${target} PRIVATE "LINKER:--exclude-libs,ALL" "LINKER:--version-script=${map}")
+    set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${map})
+    # Catch missing symbols at link time, not at load time. Sanitizer runtimes live in the
+    # executable, so a sanitized plugin legitimately leaves their symbols undefined.
+    if(NOT CDPHUB_SANITIZE)
+      target_link_options(${target} PRIVATE "LINKER:--no-undefined")
+    endif()
   endif()
 endfunction()

@@ -38,8 +38,14 @@ extern "C" {
 #endif
 
 /* True when a struct whose first member is `struct_size` is large enough to hold `field`. */
+#ifdef __cplusplus
+#define CDPHUB_HAS_FIELD(ptr, type, field)        \
+    ((ptr) != nullptr && (ptr)->struct_size >= \
+                             offsetof(type, field) + sizeof(static_cast<type*>(nullptr)->field))
+#else
 #define CDPHUB_HAS_FIELD(ptr, type, field) \
     ((ptr) != NULL && (ptr)->struct_size >= offsetof(type, field) + sizeof(((type*)0)->field))
+#endif
 
 /* ---------------------------------------------------------------------------------------------
  * Status codes. Every plugin function returns one; the hub acts on it.
@@ -268,6 +274,10 @@ typedef struct cdphub_plugin_descriptor {
  * it cannot work with that hub (the hub then reports that the plugin refused to load). */
 typedef const cdphub_plugin_descriptor* (*cdphub_plugin_entry_fn)(uint32_t host_abi_major,
                                                                    uint32_t host_abi_minor);
+
+/* The prototype every plugin defines (with CDPHUB_EXPORT), so a wrong signature fails to compile. */
+const cdphub_plugin_descriptor* cdphub_plugin_entry(uint32_t host_abi_major,
+                                                    uint32_t host_abi_minor);
 
 #ifdef __cplusplus
 } /* extern "C" */

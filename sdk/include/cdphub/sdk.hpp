@@ -90,11 +90,27 @@ struct CancelledError : Error {
 struct UnsupportedError : Error {
     explicit UnsupportedError(const std::string& m) : Error(Status::unsupported, m) {}
 };
+// A failure the hub itself reported (from emit or http): the hub already holds the details, so
+// the export layer passes the status on without overwriting the hub's message.
+struct ReportedError : Error {
+    explicit ReportedError(Status s) : Error(s, "reported by the hub") {}
+};
 
 namespace detail {
 inline cdphub_string str(std::string_view s) noexcept { return cdphub_string{s.data(), s.size()}; }
 inline std::string_view view(cdphub_string s) noexcept {
     return s.data == nullptr ? std::string_view{} : std::string_view{s.data, s.size};
+}
+inline char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    return true;
+}
+// Maps a status from the hub to a known one (unknown values are fatal, as plugin.h promises).
+inline Status known_status(cdphub_status s) noexcept {
+    return (s >= CDPHUB_OK && s <= CDPHUB_UNSUPPORTED) ? static_cast<Status>(s) : Status::fatal;
 }
 }  // namespace detail
 
@@ -180,7 +196,8 @@ public:
     const cdphub_host_api* api() const noexcept { return api_; }
     cdphub_context* context() const noexcept { return ctx_; }
 
-    // Minor version of the hub's ABI; use with has<>() before calling services added later.
+    // Minor version of the hub's ABI. Before calling a service added after 1.0, check it with
+    // CDPHUB_HAS_FIELD(api(), cdphub_host_api, name).
     uint32_t abi_minor() const noexcept { return api_->abi_minor; }
 
 private:
@@ -207,11 +224,16 @@ public:
 
     // Sources: the last committed cursor ("" if none), and the way to hand records over.
     std::string cursor() const { return std::string(detail::view(api()->cursor(call_))); }
+    // The cursor parsed; null if there is none. A cursor that is not JSON is never treated as
+    // "start over" silently: that would re-read everything unnoticed.
     json cursor_json() const {
         auto c = cursor();
         if (c.empty()) return json();
         json j = json::parse(c, nullptr, false);
-        return j.is_discarded() ? json() : j;
+        if (j.is_discarded())
+            throw FatalError("the stored cursor is not valid JSON: " + c.substr(0, 200) +
+                             "; reset this connector's cursor");
+        return j;
     }
     // Stores `records` (a JSON array of canonical records) and, with them, `cursor` (JSON, or
     // null to keep the current one). Returns once both are durable; throws if the hub says stop.
@@ -220,9 +242,7 @@ public:
     }
     void emit_raw(std::string_view records_json, std::string_view cursor_json) const {
         auto s = api()->emit(call_, detail::str(records_json), detail::str(cursor_json));
-        if (s == CDPHUB_CANCELLED) throw CancelledError();
-        if (s != CDPHUB_OK)
-            throw Error(static_cast<Status>(s), "the hub did not accept the batch");
+        if (s != CDPHUB_OK) throw ReportedError(detail::known_status(s));
     }
 
     std::string secret(std::string_view name) const {
@@ -241,8 +261,9 @@ public:
         for (const auto& [n, v] : req.headers) headers.push_back({detail::str(n), detail::str(v)});
         cdphub_http_request r{};
         r.struct_size = sizeof(r);
-        r.flags = (req.retry_safe ? CDPHUB_HTTP_RETRY_SAFE : 0u) |
-                  (req.rate_limited ? 0u : CDPHUB_HTTP_NO_RATE_LIMIT);
+        r.flags = 0;
+        if (req.retry_safe) r.flags |= static_cast<uint32_t>(CDPHUB_HTTP_RETRY_SAFE);
+        if (!req.rate_limited) r.flags |= static_cast<uint32_t>(CDPHUB_HTTP_NO_RATE_LIMIT);
         r.method = detail::str(req.method);
         r.url = detail::str(req.url);
         r.headers = headers.data();
@@ -254,9 +275,9 @@ public:
         auto s = api()->http(call_, &r, &out);
         if (s == CDPHUB_OK && out != nullptr) return HttpResponse(api(), out);
         if (out != nullptr) api()->http_response_free(out);
-        if (s == CDPHUB_CANCELLED) throw CancelledError();
-        if (s == CDPHUB_CONFIG_ERROR) throw ConfigError("HTTP request refused: " + req.url);
-        throw RetryableError("HTTP " + req.method + " " + req.url + " did not complete");
+        if (s == CDPHUB_OK) throw FatalError("the hub returned no HTTP response");
+        // The hub has already explained the failure (set_status); keep its message.
+        throw ReportedError(detail::known_status(s));
     }
 
     // Destinations: outcome of one record of the batch.
@@ -280,14 +301,10 @@ private:
 struct WebhookRequest {
     std::string_view method, path, query, body, remote_address;
     std::vector<std::pair<std::string_view, std::string_view>> headers;
+    // Case-insensitive (ASCII) lookup of the first header with this name; empty if absent.
     std::string_view header(std::string_view name) const {
-        for (const auto& [n, v] : headers) {
-            if (n.size() != name.size()) continue;
-            bool eq = true;
-            for (size_t i = 0; i < n.size() && eq; ++i)
-                eq = (n[i] | 0x20) == (name[i] | 0x20);
-            if (eq) return v;
-        }
+        for (const auto& [n, v] : headers)
+            if (detail::iequals(n, name)) return v;
         return {};
     }
 };
@@ -380,6 +397,8 @@ cdphub_status guarded(const cdphub_host_api* api, cdphub_call* call, F&& f) noex
     try {
         f();
         return CDPHUB_OK;
+    } catch (const ReportedError& e) {
+        return static_cast<cdphub_status>(e.status());
     } catch (const Error& e) {
         return fail(api, call, e.status(), e.retry_after_ms(), e.what());
     } catch (const json::exception& e) {
@@ -412,7 +431,13 @@ struct Exporter {
             auto text = view(config);
             json cfg = text.empty() ? json::object() : json::parse(text.begin(), text.end());
             auto inst = std::make_unique<Instance<T>>(Instance<T>{Host(api, ctx), nullptr});
-            inst->connector = std::make_unique<T>(inst->host, cfg);
+            try {
+                inst->connector = std::make_unique<T>(inst->host, cfg);
+            } catch (const json::exception& e) {
+                // A config the constructor cannot read (config.at("missing")) is the admin's
+                // to fix, not a plugin crash.
+                throw ConfigError(std::string("config: ") + e.what());
+            }
             // Ownership passes to the hub until destroy() hands it back.
             *out = reinterpret_cast<cdphub_instance*>(inst.release());
         });

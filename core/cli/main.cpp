@@ -1,0 +1,105 @@
+// cdphub: the customer data hub's command line.
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+#include <cdphub/plugin.h>
+
+#include "cli/commands.hpp"
+#include "http/client.hpp"
+#include "logging/logging.hpp"
+
+#ifndef CDPHUB_VERSION
+#define CDPHUB_VERSION "0.0.0"
+#endif
+
+int main(int argc, char** argv) {
+    using namespace cdphub;
+    CLI::App app{"cdphub: a customer data platform hub. Loads connector plugins, validates the "
+                 "admin's manifests, and runs connectors.",
+                 "cdphub"};
+    app.set_version_flag("--version", std::string("cdphub ") + CDPHUB_VERSION + " (plugin ABI " +
+                                          std::to_string(CDPHUB_ABI_MAJOR) + "." +
+                                          std::to_string(CDPHUB_ABI_MINOR) + ")");
+    app.require_subcommand(1);
+    app.fallthrough();  // global options may follow the command: cdphub plugins -P dir
+    app.footer("Exit codes: 0 ok, 1 problems found, 2 usage error. See docs/cli.md.");
+
+    cli::GlobalOptions g;
+    const char* env_manifests = std::getenv("CDPHUB_MANIFESTS");
+    std::string manifests = env_manifests != nullptr ? env_manifests : "manifests";
+    std::vector<std::string> plugin_dirs;
+    std::string log_format = "text", log_level = "info";
+    app.add_option("-m,--manifests", manifests,
+                   "Manifest folder (default: $CDPHUB_MANIFESTS, else ./manifests)")
+        ->capture_default_str();
+    app.add_option("-P,--plugin-dir", plugin_dirs,
+                   "Extra plugin directory (repeatable); plugins load only from plugin directories");
+    app.add_option("--log-format", log_format, "Log line format: text or json")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+        ->capture_default_str();
+
+    std::string instance;
+    bool check_all = false;
+    cli::ReadOptions read_opts;
+    auto* plugins = app.add_subcommand("plugins", "List discovered plugins: id, version, ABI, kind, "
+                                                  "category, path; and files that failed to load");
+    plugins->add_flag("--json", g.json, "Print JSON instead of a table");
+    auto* validate = app.add_subcommand(
+        "validate", "Check every manifest against its format and each connector's config against "
+                    "its plugin's spec; reports all problems at once");
+    validate->add_flag("--json", g.json, "Print the problems as JSON");
+    auto* connectors = app.add_subcommand("connectors", "List the connector instances the manifests "
+                                                        "declare, with plugin, state and schedule");
+    connectors->add_flag("--json", g.json, "Print JSON instead of a table");
+    auto* check = app.add_subcommand(
+        "check", "Ask a connector's plugin to test its connection and credentials");
+    check->add_option("instance", instance, "Connector instance id (see 'cdphub connectors')");
+    check->add_flag("--all", check_all, "Check every enabled connector");
+    auto* read = app.add_subcommand(
+        "read", "Dry run of a source: read once and print its records as NDJSON on stdout; nothing "
+                "is stored and the cursor is kept only in memory");
+    read->add_option("instance", instance, "Source connector instance id")->required();
+    read->add_option("--cursor", read_opts.cursor, "Start from this cursor (JSON) instead of the beginning");
+    read->add_option("--limit", read_opts.limit, "Stop after about this many records (0: no limit)");
+    auto* run = app.add_subcommand("run", "Run the hub: start every enabled connector");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int code = app.exit(e);
+        return code == 0 ? cli::kOk : cli::kUsage;
+    }
+
+    logging::Options lo;
+    logging::parse_format(log_format, lo.format);
+    logging::parse_level(log_level, lo.level);
+    logging::init(lo);
+    http::global_init();
+
+    g.manifests = manifests;
+    for (const auto& d : plugin_dirs) g.plugin_dirs.emplace_back(d);
+
+    try {
+        if (*plugins) return cli::cmd_plugins(g);
+        if (*validate) return cli::cmd_validate(g);
+        if (*connectors) return cli::cmd_connectors(g);
+        if (*check) {
+            if (check_all == !instance.empty()) {
+                std::cerr << "cdphub check: name one instance or pass --all\n";
+                return cli::kUsage;
+            }
+            return check_all ? cli::cmd_check_all(g) : cli::cmd_check(g, instance);
+        }
+        if (*read) return cli::cmd_read(g, instance, read_opts);
+        if (*run) return cli::cmd_run(g);
+    } catch (const std::exception& e) {
+        std::cerr << "cdphub: internal error: " << e.what() << "\n";
+        return cli::kProblems;
+    }
+    return cli::kUsage;
+}

@@ -1,0 +1,21 @@
+// SHA-256 through OpenSSL, for plugin pins and hashed identifiers.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cdphub {
+
+// Lower-case hex digest of `data`.
+std::string sha256_hex(std::string_view data);
+
+// Lower-case hex digest of everything readable from the open file descriptor `fd` (from its
+// current offset); nullopt on a read error. Hashing the descriptor that is also used to load a
+// plugin means the pin covers exactly the bytes that were loaded.
+std::optional<std::string> sha256_hex_fd(int fd);
+
+// True for 64 hex digits (either case).
+bool is_sha256_hex(std::string_view s);
+
+}  // namespace cdphub

@@ -1,0 +1,285 @@
+// Loading a manifest folder: hub.json and connectors/*.json, each checked against the embedded
+// schema, then turned into HubConfig and ConnectorManifest. Every problem becomes a Diagnostic and
+// loading goes on, so that one run shows the admin everything to fix.
+#include <algorithm>
+#include <cctype>
+#include <system_error>
+
+#include "manifest/json_util.hpp"
+#include "manifest/manifest.hpp"
+#include "manifest/parse.hpp"
+#include "manifest/schemas.hpp"
+
+namespace cdphub::manifest {
+namespace {
+
+namespace fs = std::filesystem;
+using detail::Json;
+
+Diagnostic problem(std::string file, std::string message, std::string hint = "") {
+    Diagnostic d;
+    d.file = std::move(file);
+    d.message = std::move(message);
+    d.hint = std::move(hint);
+    return d;
+}
+
+Diagnostic warning(std::string file, std::string message, std::string hint = "") {
+    auto d = problem(std::move(file), std::move(message), std::move(hint));
+    d.severity = Diagnostic::Severity::warning;
+    return d;
+}
+
+// Problems at `pointer` itself or below it.
+bool has_error_at(const Diagnostics& diags, std::string_view pointer) {
+    return std::any_of(diags.begin(), diags.end(), [&](const Diagnostic& d) {
+        return d.is_error() && detail::pointer_within(d.pointer, pointer);
+    });
+}
+
+fs::path resolve(const fs::path& root, const std::string& p) {
+    fs::path path(p);
+    return (path.is_relative() ? root / path : path).lexically_normal();
+}
+
+// "15m", "500ms": the schemas have checked the syntax already.
+std::chrono::milliseconds parse_duration(std::string_view s) {
+    size_t digits = 0;
+    while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits])) != 0) ++digits;
+    int64_t n = std::stoll(std::string(s.substr(0, digits)));
+    std::string_view unit = s.substr(digits);
+    int64_t scale = unit == "ms"  ? 1
+                    : unit == "s" ? 1000
+                    : unit == "m" ? 60'000
+                    : unit == "h" ? 3'600'000
+                                  : 86'400'000;
+    return std::chrono::milliseconds(n * scale);
+}
+
+// Secret references are not secrets, but a mistyped one may hold the secret itself (a value
+// pasted where the variable name belongs), so diagnostics never echo them; nor a config that is
+// not an object, which could be anything.
+std::string hide_in_connector(std::string_view pointer, const Json& value) {
+    if (detail::pointer_within(pointer, "/secrets")) {
+        return detail::a_type(value) + " (not shown: secret references are never echoed)";
+    }
+    if (pointer == "/config") return detail::a_type(value) + " (not shown)";
+    return "";
+}
+
+// Checks a parsed file against its schema, and reports keys given twice in one object (the JSON
+// parser would silently keep the last).
+Diagnostics check_file(const detail::SchemaChecker& schema, const detail::ParsedFile& parsed,
+                       const std::string& shown, bool connector) {
+    detail::CheckTarget target{shown, parsed.locator.get(), "", nullptr};
+    if (connector) target.hidden = hide_in_connector;
+    auto out = schema.check(*parsed.doc, target);
+    for (const auto& pointer : parsed.locator->duplicate_keys()) {
+        Diagnostic d =
+            problem(shown, "", "the JSON parser keeps only the last one; remove the other");
+        d.pointer = pointer;
+        auto key = detail::unescape_token(pointer.substr(pointer.rfind('/') + 1));
+        d.message = "key '" + key + "' appears more than once in the same object";
+        std::tie(d.line, d.column) = parsed.locator->locate_key(pointer);
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+HubConfig load_hub(const fs::path& root, const fs::path& abs_root, Diagnostics& out) {
+    HubConfig hub;
+    hub.data_dir = resolve(abs_root, "../var");
+    fs::path file = root / "hub.json";
+    std::error_code ec;
+    if (!fs::exists(file, ec)) return hub;
+    hub.file = file;
+    auto shown = file.string();
+    auto parsed = detail::read_json_file(file, shown, out);
+    if (!parsed.doc) return hub;
+    auto diags = check_file(detail::hub_schema(), parsed, shown, false);
+    const Json& doc = *parsed.doc;
+    if (doc.is_object()) {
+        if (doc.contains("plugin_dirs") && !has_error_at(diags, "/plugin_dirs")) {
+            for (size_t i = 0; i < doc["plugin_dirs"].size(); ++i) {
+                auto dir = resolve(abs_root, doc["plugin_dirs"][i].get<std::string>());
+                if (!fs::is_directory(dir, ec)) {
+                    auto d = warning(shown, "plugin folder " + dir.string() + " does not exist");
+                    d.pointer = "/plugin_dirs/" + std::to_string(i);
+                    std::tie(d.line, d.column) = parsed.locator->locate(d.pointer);
+                    diags.push_back(std::move(d));
+                }
+                hub.plugin_dirs.push_back(std::move(dir));
+            }
+        }
+        if (doc.contains("data_dir") && !has_error_at(diags, "/data_dir")) {
+            hub.data_dir = resolve(abs_root, doc["data_dir"].get<std::string>());
+        }
+        if (doc.contains("log") && !has_error_at(diags, "/log")) {
+            hub.log_level = doc["log"].value("level", "");
+            hub.log_format = doc["log"].value("format", "");
+        }
+    }
+    out.insert(out.end(), diags.begin(), diags.end());
+    return hub;
+}
+
+void read_connector_fields(const Json& doc, const Diagnostics& diags, const fs::path& abs_root,
+                           ConnectorManifest& c) {
+    auto ok = [&](const char* key) {
+        return doc.contains(key) && !has_error_at(diags, std::string("/") + key);
+    };
+    c.id = doc["id"].get<std::string>();
+    c.plugin = doc["plugin"].get<std::string>();
+    if (doc.contains("config")) c.config = doc["config"];
+    if (ok("enabled")) c.enabled = doc["enabled"].get<bool>();
+    if (ok("description")) c.description = doc["description"].get<std::string>();
+    if (doc.contains("secrets") && doc["secrets"].is_object()) {
+        for (const auto& [field, ref] : doc["secrets"].items()) {
+            if (has_error_at(diags, detail::pointer_join("/secrets", field))) continue;
+            SecretRef r;
+            r.source = ref.contains("env") ? SecretRef::Source::env : SecretRef::Source::file;
+            r.location = ref.begin()->get<std::string>();
+            c.secrets.emplace(field, std::move(r));
+        }
+    }
+    if (ok("schedule") && doc["schedule"].is_object()) {
+        c.schedule.kind = Schedule::Kind::interval;
+        c.schedule.every = std::chrono::duration_cast<std::chrono::seconds>(
+            parse_duration(doc["schedule"]["every"].get<std::string>()));
+    }
+    if (ok("plugin_sha256")) {
+        std::string pin = doc["plugin_sha256"].get<std::string>();
+        for (auto& ch : pin) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        c.plugin_sha256 = std::move(pin);
+    }
+    if (ok("plugin_file")) c.plugin_file = resolve(abs_root, doc["plugin_file"].get<std::string>());
+    if (ok("rate_limit")) {
+        RateLimitOverride r;
+        r.requests = doc["rate_limit"]["requests"].get<int>();
+        r.per = parse_duration(doc["rate_limit"]["per"].get<std::string>());
+        c.rate_limit = r;
+    }
+}
+
+std::optional<ConnectorManifest> load_connector(const fs::path& file, const fs::path& abs_root,
+                                                Diagnostics& out) {
+    auto shown = file.string();
+    auto parsed = detail::read_json_file(file, shown, out);
+    if (!parsed.doc) return std::nullopt;
+    const Json& doc = *parsed.doc;
+    auto diags = check_file(detail::connector_schema(), parsed, shown, true);
+    // A field given twice would have the secret silently override the clear text (or the
+    // reverse, depending on who reads it): make the admin choose.
+    if (doc.is_object() && doc.contains("config") && doc["config"].is_object() &&
+        doc.contains("secrets") && doc["secrets"].is_object()) {
+        for (const auto& [field, ref] : doc["secrets"].items()) {
+            if (!doc["config"].contains(field)) continue;
+            auto d = problem(shown, "field '" + field + "' is given both in config and in secrets",
+                             "remove it from config; the secret reference supplies it");
+            d.pointer = detail::pointer_join("/secrets", field);
+            std::tie(d.line, d.column) = parsed.locator->locate_key(d.pointer);
+            diags.push_back(std::move(d));
+        }
+    }
+    out.insert(out.end(), diags.begin(), diags.end());
+    // Usable for the later checks as long as it says who it is and what to configure.
+    if (!doc.is_object() || has_error_at(diags, "/id") || has_error_at(diags, "/plugin") ||
+        has_error_at(diags, "/config")) {
+        return std::nullopt;
+    }
+    ConnectorManifest c;
+    c.file = file;
+    c.locator = parsed.locator;
+    read_connector_fields(doc, diags, abs_root, c);
+    return c;
+}
+
+void load_connectors(const fs::path& root, const fs::path& abs_root, ManifestSet& set) {
+    fs::path dir = root / "connectors";
+    auto& out = set.diagnostics;
+    std::error_code ec;
+    auto status = fs::status(dir, ec);
+    if (!fs::exists(status)) {
+        out.push_back(warning(dir.string(),
+                              "no connectors folder: no connector instances are defined",
+                              "create connectors/ with one .json file per instance"));
+        return;
+    }
+    if (!fs::is_directory(status)) {
+        out.push_back(problem(dir.string(), "connectors is not a folder"));
+        return;
+    }
+    std::vector<fs::directory_entry> entries;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        entries.push_back(*it);
+    }
+    if (ec) {
+        out.push_back(problem(dir.string(), "cannot list the folder: " + ec.message()));
+        return;
+    }
+    std::sort(entries.begin(), entries.end());
+    std::map<std::string, fs::path> first_file;  // instance id -> where it was declared first
+    for (const auto& entry : entries) {
+        auto name = entry.path().filename().string();
+        if (name.starts_with(".")) continue;  // editor and VCS files
+        if (entry.is_directory(ec)) {
+            out.push_back(
+                warning(entry.path().string(), "ignored: subfolders of connectors/ are not read"));
+            continue;
+        }
+        if (entry.path().extension() != ".json") {
+            out.push_back(warning(entry.path().string(),
+                                  "ignored: only .json files are read in connectors/",
+                                  "rename it to end in .json, or move it out of connectors/"));
+            continue;
+        }
+        auto c = load_connector(entry.path(), abs_root, out);
+        if (!c) continue;
+        auto [it, fresh] = first_file.emplace(c->id, c->file);
+        if (!fresh) {
+            auto d = problem(c->file.string(),
+                             "instance id '" + c->id + "' is also used by " + it->second.string(),
+                             "instance ids must be unique in the manifest folder; rename one");
+            d.pointer = "/id";
+            std::tie(d.line, d.column) = c->locator->locate("/id");
+            out.push_back(std::move(d));
+            continue;
+        }
+        set.connectors.push_back(std::move(*c));
+    }
+}
+
+}  // namespace
+
+const ConnectorManifest* ManifestSet::find(std::string_view instance_id) const {
+    for (const auto& c : connectors) {
+        if (c.id == instance_id) return &c;
+    }
+    return nullptr;
+}
+
+ManifestSet load(const fs::path& root) {
+    ManifestSet set;
+    set.root = root;
+    std::error_code ec;
+    auto status = fs::status(root, ec);
+    if (!fs::exists(status)) {
+        set.diagnostics.push_back(problem(root.string(), "manifest folder not found",
+                                          "pass the folder that holds hub.json and connectors/"));
+        return set;
+    }
+    if (!fs::is_directory(status)) {
+        set.diagnostics.push_back(problem(root.string(), "not a folder",
+                                          "pass the folder that holds hub.json and connectors/"));
+        return set;
+    }
+    fs::path abs_root = fs::absolute(root, ec).lexically_normal();
+    if (!abs_root.has_filename() && abs_root.has_parent_path()) abs_root = abs_root.parent_path();
+    set.hub = load_hub(root, abs_root, set.diagnostics);
+    load_connectors(root, abs_root, set);
+    sort_diagnostics(set.diagnostics);
+    detail::redact_all(set.diagnostics);
+    return set;
+}
+
+}  // namespace cdphub::manifest

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The main job, from a fresh Debian machine: installs what is missing, builds the hub and its
+# first-party plugins, then loads every plugin, validates the demo manifests and shows what is
+# enabled and whether each enabled connector passes its check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh default
+
+hub=build/default/bin/cdphub
+export CDPHUB_MANIFESTS="${CDPHUB_MANIFESTS:-$PWD/manifests}"
+
+echo
+echo "== $($hub --version)"
+echo
+echo "== cdphub plugins"
+$hub plugins
+echo
+echo "== cdphub validate"
+$hub validate
+echo
+echo "== cdphub connectors"
+$hub connectors
+echo
+echo "== cdphub check --all"
+$hub check --all || true
+echo
+echo "The hub is at $hub; try '$hub --help'. Manifests: $CDPHUB_MANIFESTS"
