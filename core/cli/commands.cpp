@@ -157,6 +157,7 @@ int cmd_validate(const GlobalOptions& g) {
     auto l = load_all(g);
     Diagnostics all = l.manifests.diagnostics;
     all.insert(all.end(), l.config_problems.begin(), l.config_problems.end());
+    manifest::sort_diagnostics(all);  // by file, then line, as the admin reads them
     // Plugins that failed to load matter only if a manifest needs them; they are listed by
     // 'cdphub plugins'. Unknown-plugin errors already say so.
     size_t errors = 0, warnings = 0;
@@ -266,9 +267,12 @@ public:
         : cursor_(std::move(cursor)), limit_(limit), connector_(c) {}
     std::string cursor() override { return cursor_; }
     CallStatus commit(nlohmann::json records, std::optional<std::string> cursor) override {
-        for (const auto& r : records) std::cout << r.dump() << "\n";
+        for (const auto& r : records) {
+            if (limit_ > 0 && count_ >= limit_) break;
+            std::cout << r.dump() << "\n";
+            ++count_;
+        }
         std::cout.flush();
-        count_ += records.size();
         if (cursor) cursor_ = *cursor;
         if (limit_ > 0 && count_ >= limit_) connector_.cancel();
         return {};
@@ -317,8 +321,9 @@ int cmd_read(const GlobalOptions& g, const std::string& instance, const ReadOpti
     PrintingSink sink(o.cursor, o.limit, *connector);
     auto r = connector->read(sink);
     bool stopped_at_limit = r.status.code == StatusCode::cancelled && o.limit > 0 && sink.count() >= o.limit;
-    std::cerr << instance << ": " << sink.count() << " records; cursor " << (sink.cursor().empty() ? "(none)" : sink.cursor())
-              << "\n";
+    std::cerr << instance << ": " << sink.count() << " records"
+              << (stopped_at_limit ? " (stopped at --limit; the cursor covers the whole last batch)" : "")
+              << "; cursor " << (sink.cursor().empty() ? "(none)" : sink.cursor()) << "\n";
     if (r.status.ok() || stopped_at_limit) return kOk;
     std::cerr << instance << ": read failed: " << secrets::redact(r.status.to_string()) << "\n";
     return kProblems;

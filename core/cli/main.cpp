@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "http/client.hpp"
 #include "logging/logging.hpp"
+#include "manifest/manifest.hpp"
 
 #ifndef CDPHUB_VERSION
 #define CDPHUB_VERSION "0.0.0"
@@ -30,18 +31,16 @@ int main(int argc, char** argv) {
     const char* env_manifests = std::getenv("CDPHUB_MANIFESTS");
     std::string manifests = env_manifests != nullptr ? env_manifests : "manifests";
     std::vector<std::string> plugin_dirs;
-    std::string log_format = "text", log_level = "info";
+    std::string log_format, log_level;  // empty: hub.json's setting, else text / info
     app.add_option("-m,--manifests", manifests,
                    "Manifest folder (default: $CDPHUB_MANIFESTS, else ./manifests)")
         ->capture_default_str();
     app.add_option("-P,--plugin-dir", plugin_dirs,
                    "Extra plugin directory (repeatable); plugins load only from plugin directories");
-    app.add_option("--log-format", log_format, "Log line format: text or json")
-        ->check(CLI::IsMember({"text", "json"}))
-        ->capture_default_str();
-    app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
-        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
-        ->capture_default_str();
+    app.add_option("--log-format", log_format, "Log line format: text or json (default: hub.json, else text)")
+        ->check(CLI::IsMember({"text", "json"}));
+    app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (default: hub.json, else info)")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 
     std::string instance;
     bool check_all = false;
@@ -75,9 +74,15 @@ int main(int argc, char** argv) {
         return code == 0 ? cli::kOk : cli::kUsage;
     }
 
+    // The command line wins over hub.json's log settings, which win over the defaults.
     logging::Options lo;
-    logging::parse_format(log_format, lo.format);
-    logging::parse_level(log_level, lo.level);
+    if (log_format.empty() || log_level.empty()) {
+        auto hub = manifest::load(manifests).hub;
+        if (log_format.empty()) log_format = hub.log_format;
+        if (log_level.empty()) log_level = hub.log_level;
+    }
+    if (!log_format.empty()) logging::parse_format(log_format, lo.format);
+    if (!log_level.empty()) logging::parse_level(log_level, lo.level);
     logging::init(lo);
     http::global_init();
 

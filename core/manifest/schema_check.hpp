@@ -8,7 +8,8 @@
 // mean"), and explains a failed oneOf/anyOf through the one branch whose type matches the value.
 //
 // Schemas may say what a valid value looks like in words with the non-standard keyword
-// "x-expected" (JSON Schema ignores unknown keywords); it is preferred over generated wording.
+// "x-cdphub-expected" (JSON Schema ignores unknown keywords); it is preferred over generated
+// wording.
 #pragma once
 
 #include <functional>

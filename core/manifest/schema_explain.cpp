@@ -154,7 +154,7 @@ std::vector<Finding> Explain::leaf(ErrorKind kind, const Tokens& tokens,
     const Json* v = value_at(value, tokens);
     auto at = walker.at(schema_pointer, value, tokens);
     auto f = finding(kind, full, "", "", v);
-    // The subschema that holds `keyword`, and its "x-expected" wording if it has one.
+    // The subschema that holds `keyword`, and its "x-cdphub-expected" wording if it has one.
     auto find = [&](const char* keyword) -> std::pair<const Json*, std::string> {
         const Json* n = walker.with(at, keyword);
         return {n, expected_words(n)};

@@ -11,7 +11,7 @@ namespace cdphub::manifest::detail {
 
 using Json = nlohmann::json;
 
-inline constexpr const char* kExpectedKeyword = "x-expected";
+inline constexpr const char* kExpectedKeyword = "x-cdphub-expected";
 
 class SchemaWalker {
   public:
@@ -35,7 +35,7 @@ class SchemaWalker {
     // Whether a value of this JSON type could satisfy the subschema (by "type", "const", "enum").
     bool accepts_type(const std::string& pointer, const Json& value) const;
 
-    // A short description of what the subschema accepts: its "x-expected", its constant, its
+    // A short description of what the subschema accepts: its "x-cdphub-expected", its constant, its
     // allowed values, its type, in that order of preference.
     std::string describe(const std::string& pointer) const;
 
@@ -47,7 +47,7 @@ class SchemaWalker {
 std::string type_phrase(const Json& type);
 // ECMAScript regex search, as valijson does; false for an invalid pattern.
 bool pattern_matches(const std::string& pattern, const std::string& s);
-// "x-expected" of a subschema, or "".
+// "x-cdphub-expected" of a subschema, or "".
 std::string expected_words(const Json* schema);
 
 }  // namespace cdphub::manifest::detail
