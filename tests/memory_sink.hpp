@@ -9,7 +9,7 @@
 namespace cdphub::test {
 
 class MemorySink : public plugin_host::RecordSink {
-public:
+  public:
     std::string cursor() override { return cursor_; }
     CallStatus commit(nlohmann::json records, std::optional<std::string> cursor) override {
         if (fail) return CallStatus{StatusCode::retryable, std::nullopt, "disk full"};

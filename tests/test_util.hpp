@@ -12,7 +12,7 @@ namespace cdphub::test {
 
 // A fresh directory under the system temp folder, removed with everything in it at scope end.
 class TempDir {
-public:
+  public:
     TempDir() {
         std::string tmpl = (std::filesystem::temp_directory_path() / "cdphub-test-XXXXXX").string();
         if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
@@ -33,7 +33,7 @@ public:
         return p;
     }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

@@ -118,26 +118,30 @@ int cmd_plugins(const GlobalOptions& g) {
     auto hub = manifest::load(g.manifests).hub;  // only for plugin_dirs; manifest errors: validate
     auto catalog = PluginCatalog::discover(effective_plugin_dirs(g, hub.plugin_dirs));
     if (g.json) {
-        nlohmann::json out{{"plugins", nlohmann::json::array()}, {"problems", nlohmann::json::array()}};
+        nlohmann::json out{{"plugins", nlohmann::json::array()},
+                           {"problems", nlohmann::json::array()}};
         for (const auto& p : catalog.plugins()) {
             const auto& i = p->info();
-            out["plugins"].push_back({{"id", i.id},
-                                      {"version", i.version},
-                                      {"name", i.name},
-                                      {"abi", std::to_string(i.abi_major) + "." + std::to_string(i.abi_minor)},
-                                      {"kind", plugin_host::kind_name(i.kind)},
-                                      {"category", plugin_host::category_name(i.category)},
-                                      {"path", i.path.string()},
-                                      {"sha256", i.sha256},
-                                      {"capabilities", i.capabilities}});
+            out["plugins"].push_back(
+                {{"id", i.id},
+                 {"version", i.version},
+                 {"name", i.name},
+                 {"abi", std::to_string(i.abi_major) + "." + std::to_string(i.abi_minor)},
+                 {"kind", plugin_host::kind_name(i.kind)},
+                 {"category", plugin_host::category_name(i.category)},
+                 {"path", i.path.string()},
+                 {"sha256", i.sha256},
+                 {"capabilities", i.capabilities}});
         }
         for (const auto& d : catalog.diagnostics()) out["problems"].push_back(diagnostic_json(d));
         std::cout << out.dump(2) << "\n";
     } else {
-        std::vector<std::vector<std::string>> rows{{"ID", "VERSION", "ABI", "KIND", "CATEGORY", "PATH"}};
+        std::vector<std::vector<std::string>> rows{
+            {"ID", "VERSION", "ABI", "KIND", "CATEGORY", "PATH"}};
         for (const auto& p : catalog.plugins()) {
             const auto& i = p->info();
-            rows.push_back({i.id, i.version, std::to_string(i.abi_major) + "." + std::to_string(i.abi_minor),
+            rows.push_back({i.id, i.version,
+                            std::to_string(i.abi_major) + "." + std::to_string(i.abi_minor),
                             std::string(plugin_host::kind_name(i.kind)),
                             std::string(plugin_host::category_name(i.category)), i.path.string()});
         }
@@ -173,7 +177,8 @@ int cmd_validate(const GlobalOptions& g) {
     } else {
         print_diagnostics(all);
         if (errors == 0)
-            std::cout << g.manifests.string() << ": valid (" << plural(l.manifests.connectors.size(), "connector")
+            std::cout << g.manifests.string() << ": valid ("
+                      << plural(l.manifests.connectors.size(), "connector")
                       << (warnings ? ", " + plural(warnings, "warning") : std::string()) << ")\n";
         else
             std::cout << g.manifests.string() << ": invalid: " << plural(errors, "error")
@@ -203,7 +208,8 @@ int cmd_connectors(const GlobalOptions& g) {
         std::cout << out.dump(2) << "\n";
         return kOk;
     }
-    std::vector<std::vector<std::string>> rows{{"INSTANCE", "PLUGIN", "KIND", "ENABLED", "SCHEDULE", "MANIFEST"}};
+    std::vector<std::vector<std::string>> rows{
+        {"INSTANCE", "PLUGIN", "KIND", "ENABLED", "SCHEDULE", "MANIFEST"}};
     size_t enabled = 0;
     for (const auto& c : l.manifests.connectors) {
         auto p = l.catalog.find(c.plugin);
@@ -214,7 +220,8 @@ int cmd_connectors(const GlobalOptions& g) {
                         c.file.string() + (has_error[c.file.string()] ? " (invalid)" : "")});
     }
     print_table(rows);
-    std::cout << plural(l.manifests.connectors.size(), "connector") << ", " << enabled << " enabled\n";
+    std::cout << plural(l.manifests.connectors.size(), "connector") << ", " << enabled
+              << " enabled\n";
     return kOk;
 }
 
@@ -225,8 +232,8 @@ std::unique_ptr<plugin_host::Connector> open_connector(Loaded& l, const GlobalOp
                                                        const std::string& instance) {
     const auto* m = l.manifests.find(instance);
     if (m == nullptr) {
-        std::cerr << "cdphub: no connector instance '" << instance << "' in " << g.manifests.string()
-                  << "; run 'cdphub connectors' to list them\n";
+        std::cerr << "cdphub: no connector instance '" << instance << "' in "
+                  << g.manifests.string() << "; run 'cdphub connectors' to list them\n";
         return nullptr;
     }
     Diagnostics mine;
@@ -262,7 +269,7 @@ bool check_one(Loaded& l, const GlobalOptions& g, const std::string& instance) {
 
 // Prints each committed batch as NDJSON; keeps the cursor in memory only.
 class PrintingSink : public plugin_host::RecordSink {
-public:
+  public:
     PrintingSink(std::string cursor, uint64_t limit, plugin_host::Connector& c)
         : cursor_(std::move(cursor)), limit_(limit), connector_(c) {}
     std::string cursor() override { return cursor_; }
@@ -279,7 +286,7 @@ public:
     }
     uint64_t count() const { return count_; }
 
-private:
+  private:
     std::string cursor_;
     uint64_t limit_;
     uint64_t count_ = 0;
@@ -320,9 +327,11 @@ int cmd_read(const GlobalOptions& g, const std::string& instance, const ReadOpti
     }
     PrintingSink sink(o.cursor, o.limit, *connector);
     auto r = connector->read(sink);
-    bool stopped_at_limit = r.status.code == StatusCode::cancelled && o.limit > 0 && sink.count() >= o.limit;
+    bool stopped_at_limit =
+        r.status.code == StatusCode::cancelled && o.limit > 0 && sink.count() >= o.limit;
     std::cerr << instance << ": " << sink.count() << " records"
-              << (stopped_at_limit ? " (stopped at --limit; the cursor covers the whole last batch)" : "")
+              << (stopped_at_limit ? " (stopped at --limit; the cursor covers the whole last batch)"
+                                   : "")
               << "; cursor " << (sink.cursor().empty() ? "(none)" : sink.cursor()) << "\n";
     if (r.status.ok() || stopped_at_limit) return kOk;
     std::cerr << instance << ": read failed: " << secrets::redact(r.status.to_string()) << "\n";
@@ -364,9 +373,11 @@ int cmd_run(const GlobalOptions& g) {
             auto c = std::get<std::unique_ptr<plugin_host::Connector>>(std::move(created));
             auto st = c->check();
             if (st.ok())
-                log->info("connector {} ({} {}) started", c->id(), c->plugin().id, c->plugin().version);
+                log->info("connector {} ({} {}) started", c->id(), c->plugin().id,
+                          c->plugin().version);
             else
-                log->warn("connector {} started, but its check failed: {}", c->id(), st.to_string());
+                log->warn("connector {} started, but its check failed: {}", c->id(),
+                          st.to_string());
             next.push_back(std::move(c));
         }
         running = std::move(next);
@@ -384,7 +395,8 @@ int cmd_run(const GlobalOptions& g) {
             start(false);
             continue;
         }
-        log->info("{}: stopping {} connectors", sig == SIGTERM ? "SIGTERM" : "SIGINT", running.size());
+        log->info("{}: stopping {} connectors", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                  running.size());
         for (auto& c : running) c->cancel();
         running.clear();
         return kOk;

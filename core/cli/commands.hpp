@@ -13,9 +13,9 @@ namespace cdphub::cli {
 enum ExitCode { kOk = 0, kProblems = 1, kUsage = 2 };
 
 struct GlobalOptions {
-    std::filesystem::path manifests;              // the manifest folder
+    std::filesystem::path manifests;                 // the manifest folder
     std::vector<std::filesystem::path> plugin_dirs;  // --plugin-dir, in addition to hub.json's
-    bool json = false;                            // machine-readable output where offered
+    bool json = false;                               // machine-readable output where offered
 };
 
 int cmd_plugins(const GlobalOptions& g);
@@ -33,7 +33,7 @@ int cmd_run(const GlobalOptions& g);
 
 // Plugin directories in effect: hub.json's, then --plugin-dir, then CDPHUB_PLUGIN_PATH, then the
 // ones shipped with the hub (next to the executable).
-std::vector<std::filesystem::path> effective_plugin_dirs(const GlobalOptions& g,
-                                                         const std::vector<std::filesystem::path>& from_hub);
+std::vector<std::filesystem::path> effective_plugin_dirs(
+    const GlobalOptions& g, const std::vector<std::filesystem::path>& from_hub);
 
 }  // namespace cdphub::cli

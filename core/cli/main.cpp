@@ -17,9 +17,10 @@
 
 int main(int argc, char** argv) {
     using namespace cdphub;
-    CLI::App app{"cdphub: a customer data platform hub. Loads connector plugins, validates the "
-                 "admin's manifests, and runs connectors.",
-                 "cdphub"};
+    CLI::App app{
+        "cdphub: a customer data platform hub. Loads connector plugins, validates the "
+        "admin's manifests, and runs connectors.",
+        "cdphub"};
     app.set_version_flag("--version", std::string("cdphub ") + CDPHUB_VERSION + " (plugin ABI " +
                                           std::to_string(CDPHUB_ABI_MAJOR) + "." +
                                           std::to_string(CDPHUB_ABI_MINOR) + ")");
@@ -35,36 +36,45 @@ int main(int argc, char** argv) {
     app.add_option("-m,--manifests", manifests,
                    "Manifest folder (default: $CDPHUB_MANIFESTS, else ./manifests)")
         ->capture_default_str();
-    app.add_option("-P,--plugin-dir", plugin_dirs,
-                   "Extra plugin directory (repeatable); plugins load only from plugin directories");
-    app.add_option("--log-format", log_format, "Log line format: text or json (default: hub.json, else text)")
+    app.add_option(
+        "-P,--plugin-dir", plugin_dirs,
+        "Extra plugin directory (repeatable); plugins load only from plugin directories");
+    app.add_option("--log-format", log_format,
+                   "Log line format: text or json (default: hub.json, else text)")
         ->check(CLI::IsMember({"text", "json"}));
-    app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (default: hub.json, else info)")
+    app.add_option("--log-level", log_level,
+                   "trace, debug, info, warn, error or off (default: hub.json, else info)")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 
     std::string instance;
     bool check_all = false;
     cli::ReadOptions read_opts;
-    auto* plugins = app.add_subcommand("plugins", "List discovered plugins: id, version, ABI, kind, "
-                                                  "category, path; and files that failed to load");
+    auto* plugins = app.add_subcommand("plugins",
+                                       "List discovered plugins: id, version, ABI, kind, "
+                                       "category, path; and files that failed to load");
     plugins->add_flag("--json", g.json, "Print JSON instead of a table");
     auto* validate = app.add_subcommand(
-        "validate", "Check every manifest against its format and each connector's config against "
-                    "its plugin's spec; reports all problems at once");
+        "validate",
+        "Check every manifest against its format and each connector's config against "
+        "its plugin's spec; reports all problems at once");
     validate->add_flag("--json", g.json, "Print the problems as JSON");
-    auto* connectors = app.add_subcommand("connectors", "List the connector instances the manifests "
-                                                        "declare, with plugin, state and schedule");
+    auto* connectors = app.add_subcommand("connectors",
+                                          "List the connector instances the manifests "
+                                          "declare, with plugin, state and schedule");
     connectors->add_flag("--json", g.json, "Print JSON instead of a table");
     auto* check = app.add_subcommand(
         "check", "Ask a connector's plugin to test its connection and credentials");
     check->add_option("instance", instance, "Connector instance id (see 'cdphub connectors')");
     check->add_flag("--all", check_all, "Check every enabled connector");
     auto* read = app.add_subcommand(
-        "read", "Dry run of a source: read once and print its records as NDJSON on stdout; nothing "
-                "is stored and the cursor is kept only in memory");
+        "read",
+        "Dry run of a source: read once and print its records as NDJSON on stdout; nothing "
+        "is stored and the cursor is kept only in memory");
     read->add_option("instance", instance, "Source connector instance id")->required();
-    read->add_option("--cursor", read_opts.cursor, "Start from this cursor (JSON) instead of the beginning");
-    read->add_option("--limit", read_opts.limit, "Stop after about this many records (0: no limit)");
+    read->add_option("--cursor", read_opts.cursor,
+                     "Start from this cursor (JSON) instead of the beginning");
+    read->add_option("--limit", read_opts.limit,
+                     "Stop after about this many records (0: no limit)");
     auto* run = app.add_subcommand("run", "Run the hub: start every enabled connector");
 
     try {

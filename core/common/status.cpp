@@ -21,15 +21,24 @@ StatusCode status_from_abi(int32_t raw) {
 
 std::string_view to_string(StatusCode c) {
     switch (c) {
-        case StatusCode::ok: return "ok";
-        case StatusCode::retryable: return "retryable";
-        case StatusCode::rate_limited: return "rate limited";
-        case StatusCode::auth_error: return "authentication error";
-        case StatusCode::config_error: return "configuration error";
-        case StatusCode::invalid_record: return "invalid record";
-        case StatusCode::fatal: return "fatal";
-        case StatusCode::cancelled: return "cancelled";
-        case StatusCode::unsupported: return "unsupported";
+        case StatusCode::ok:
+            return "ok";
+        case StatusCode::retryable:
+            return "retryable";
+        case StatusCode::rate_limited:
+            return "rate limited";
+        case StatusCode::auth_error:
+            return "authentication error";
+        case StatusCode::config_error:
+            return "configuration error";
+        case StatusCode::invalid_record:
+            return "invalid record";
+        case StatusCode::fatal:
+            return "fatal";
+        case StatusCode::cancelled:
+            return "cancelled";
+        case StatusCode::unsupported:
+            return "unsupported";
     }
     return "fatal";
 }

@@ -365,9 +365,9 @@ ErrorKind kind_of(Failure f) {
             return ErrorKind::cancelled;
         case Failure::bad_request:
             return ErrorKind::bad_request;
+        case Failure::too_large:
+            return ErrorKind::too_large;
         default:
-            // An oversized response did complete at the network level, but the plugin cannot use
-            // it; the closest kind is "the request did not complete".
             return ErrorKind::network;
     }
 }

@@ -45,10 +45,11 @@ struct Response {
 };
 
 enum class ErrorKind {
-    network,    // connection refused/reset, DNS failure, TLS failure
-    timeout,    // the request (or the wait for a rate-limit slot) took too long
-    cancelled,  // Control::cancelled said stop
-    bad_request // not a valid absolute http(s) URL or method; never sent
+    network,      // connection refused/reset, DNS failure, TLS failure
+    timeout,      // the request (or the wait for a rate-limit slot) took too long
+    cancelled,    // Control::cancelled said stop
+    bad_request,  // not a valid absolute http(s) URL or method; never sent
+    too_large     // the answer exceeded ClientOptions::max_response_bytes: retrying cannot help
 };
 
 struct Error {
@@ -59,7 +60,7 @@ struct Error {
 
 // Either a response (any HTTP status) or an error.
 class Result {
-public:
+  public:
     Result(Response r) : response_(std::move(r)) {}
     Result(Error e) : error_(std::move(e)) {}
     bool ok() const { return response_.has_value(); }
@@ -67,7 +68,7 @@ public:
     Response& response() { return *response_; }
     const Error& error() const { return *error_; }
 
-private:
+  private:
     std::optional<Response> response_;
     std::optional<Error> error_;
 };
@@ -98,8 +99,8 @@ struct Control {
 };
 
 struct Counters {
-    std::atomic<uint64_t> requests{0};      // every attempt sent
-    std::atomic<uint64_t> retries{0};       // attempts after the first
+    std::atomic<uint64_t> requests{0};  // every attempt sent
+    std::atomic<uint64_t> retries{0};   // attempts after the first
     std::atomic<uint64_t> status_2xx{0}, status_4xx{0}, status_429{0}, status_5xx{0};
     std::atomic<uint64_t> network_errors{0};
     std::atomic<uint64_t> rate_limit_waits{0};
@@ -107,15 +108,15 @@ struct Counters {
 };
 
 // Parses a Retry-After value (delta-seconds or IMF-fixdate) relative to `now`.
-std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
-                                                           std::chrono::system_clock::time_point now);
+std::optional<std::chrono::milliseconds> parse_retry_after(
+    std::string_view value, std::chrono::system_clock::time_point now);
 
 // The URL as it may appear in messages and logs: without userinfo, query string and fragment,
 // any of which can carry credentials.
 std::string redact_url(std::string_view url);
 
 class Client {
-public:
+  public:
     explicit Client(ClientOptions options = {});
     ~Client();
     Client(const Client&) = delete;
@@ -126,7 +127,7 @@ public:
     const Counters& counters() const;
     const ClientOptions& options() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

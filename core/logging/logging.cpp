@@ -15,31 +15,35 @@ namespace {
 
 std::string timestamp(const spdlog::log_clock::time_point& tp) {
     auto t = spdlog::log_clock::to_time_t(tp);
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count() % 1000;
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count() % 1000;
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[64];
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms));
     return buf;
 }
 
 // Formats, redacts and writes to stderr. Redaction happens here, at the last moment, so that no
 // code path (core or plugin, formatted or not) can bypass it.
 class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
-public:
+  public:
     RedactingSink(Format format, bool color) : format_(format), color_(color) {}
 
-protected:
+  protected:
     void sink_it_(const spdlog::details::log_msg& msg) override {
-        std::string text = secrets::redact(std::string_view(msg.payload.data(), msg.payload.size()));
+        std::string text =
+            secrets::redact(std::string_view(msg.payload.data(), msg.payload.size()));
         std::string line;
         auto level = spdlog::level::to_string_view(msg.level);
         if (format_ == Format::json) {
-            nlohmann::json j{{"ts", timestamp(msg.time)},
-                             {"level", std::string(level.data(), level.size())},
-                             {"logger", std::string(msg.logger_name.data(), msg.logger_name.size())},
-                             {"msg", text}};
+            nlohmann::json j{
+                {"ts", timestamp(msg.time)},
+                {"level", std::string(level.data(), level.size())},
+                {"logger", std::string(msg.logger_name.data(), msg.logger_name.size())},
+                {"msg", text}};
             line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
         } else {
             std::string lvl(level.data(), level.size());
@@ -52,14 +56,18 @@ protected:
     }
     void flush_() override { std::fflush(stderr); }
 
-private:
+  private:
     static std::string color_for(spdlog::level::level_enum l) {
         switch (l) {
             case spdlog::level::err:
-            case spdlog::level::critical: return "\033[31m";
-            case spdlog::level::warn: return "\033[33m";
-            case spdlog::level::info: return "\033[32m";
-            default: return "\033[2m";
+            case spdlog::level::critical:
+                return "\033[31m";
+            case spdlog::level::warn:
+                return "\033[33m";
+            case spdlog::level::info:
+                return "\033[32m";
+            default:
+                return "\033[2m";
         }
     }
     Format format_;
@@ -96,9 +104,12 @@ std::shared_ptr<spdlog::logger> get(const std::string& name) {
 }
 
 bool parse_format(std::string_view s, Format& out) {
-    if (s == "text") out = Format::text;
-    else if (s == "json") out = Format::json;
-    else return false;
+    if (s == "text")
+        out = Format::text;
+    else if (s == "json")
+        out = Format::json;
+    else
+        return false;
     return true;
 }
 

@@ -52,8 +52,8 @@ struct cdphub_context {
 struct cdphub_call {
     cdphub_context* ctx = nullptr;
     cdphub::plugin_host::Cancellation* cancellation = nullptr;
-    bool status_set = false;   // the plugin or the host gave details
-    bool host_fault = false;   // the host found a fault in how the plugin used a service
+    bool status_set = false;  // the plugin or the host gave details
+    bool host_fault = false;  // the host found a fault in how the plugin used a service
     cdphub::CallStatus status;
     // read / receive
     cdphub::plugin_host::RecordSink* sink = nullptr;

@@ -9,7 +9,7 @@
 namespace cdphub::plugin_host {
 
 class Cancellation {
-public:
+  public:
     void request() {
         {
             std::lock_guard lock(mu_);
@@ -28,7 +28,7 @@ public:
         return !cv_.wait_for(lock, d, [&] { return requested_.load(); });
     }
 
-private:
+  private:
     std::mutex mu_;
     std::condition_variable cv_;
     std::atomic<bool> requested_{false};

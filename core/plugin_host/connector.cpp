@@ -6,7 +6,9 @@
 namespace cdphub::plugin_host {
 namespace {
 
-cdphub_string str(std::string_view s) { return cdphub_string{s.data(), s.size()}; }
+cdphub_string str(std::string_view s) {
+    return cdphub_string{s.data(), s.size()};
+}
 
 }  // namespace
 
@@ -35,9 +37,9 @@ CallStatus Connector::invoke(cdphub_call& call, const char* what, F&& f) {
         raw = f();
     } catch (const std::exception& e) {
         return CallStatus{StatusCode::fatal, std::nullopt,
-                          std::string("plugin '") + plugin_->info().id + "' threw an exception from " +
-                              what + " (a plugin bug: exceptions must not cross the C ABI): " +
-                              e.what()};
+                          std::string("plugin '") + plugin_->info().id +
+                              "' threw an exception from " + what +
+                              " (a plugin bug: exceptions must not cross the C ABI): " + e.what()};
     } catch (...) {
         return CallStatus{StatusCode::fatal, std::nullopt,
                           std::string("plugin '") + plugin_->info().id +
@@ -55,8 +57,7 @@ CallStatus Connector::invoke(cdphub_call& call, const char* what, F&& f) {
             st = call.host_fault ? call.status : CallStatus{};
         }
     }
-    if (st.code == StatusCode::fatal && static_cast<int32_t>(st.code) != raw &&
-        st.message.empty())
+    if (st.code == StatusCode::fatal && static_cast<int32_t>(st.code) != raw && st.message.empty())
         st.message = "plugin returned unknown status " + std::to_string(raw);
     if (st.code == StatusCode::invalid_record && std::string_view(what) != "write") {
         // invalid_record only makes sense per record; as a call result it means fatal.
@@ -86,9 +87,10 @@ Connector::CreateResult Connector::create(std::shared_ptr<const PluginLibrary> p
     });
     if (!st.ok()) return st;
     if (inst == nullptr)
-        return CallStatus{StatusCode::fatal, std::nullopt,
-                          "plugin '" + plugin->info().id +
-                              "' reported success from create but returned no instance (plugin bug)"};
+        return CallStatus{
+            StatusCode::fatal, std::nullopt,
+            "plugin '" + plugin->info().id +
+                "' reported success from create but returned no instance (plugin bug)"};
     c->instance_ = inst;
     return c;
 }
@@ -110,16 +112,16 @@ ReadResult Connector::read(RecordSink& sink) {
 WriteResult Connector::write(const nlohmann::json& batch) {
     WriteResult result;
     if (plugin_->descriptor().write == nullptr) {
-        result.status = CallStatus{StatusCode::unsupported, std::nullopt, "plugin is not a destination"};
+        result.status =
+            CallStatus{StatusCode::unsupported, std::nullopt, "plugin is not a destination"};
         return result;
     }
     result.records.resize(batch.is_array() ? batch.size() : 0);
     cdphub_call call;
     call.outcomes = &result.records;
     std::string text = batch.dump();
-    result.status = invoke(call, "write", [&] {
-        return plugin_->descriptor().write(instance_, &call, str(text));
-    });
+    result.status = invoke(
+        call, "write", [&] { return plugin_->descriptor().write(instance_, &call, str(text)); });
     // Unreported records share the batch's fate.
     for (auto& r : result.records)
         if (!r.reported) r.status = result.status;
@@ -129,7 +131,8 @@ WriteResult Connector::write(const nlohmann::json& batch) {
 WebhookResult Connector::receive(const WebhookRequest& request, RecordSink& sink) {
     WebhookResult result;
     if (plugin_->descriptor().receive == nullptr) {
-        result.status = CallStatus{StatusCode::unsupported, std::nullopt, "plugin takes no webhooks"};
+        result.status =
+            CallStatus{StatusCode::unsupported, std::nullopt, "plugin takes no webhooks"};
         result.response = {true, 404, "text/plain", "no webhook here\n"};
         return result;
     }
@@ -146,16 +149,15 @@ WebhookResult Connector::receive(const WebhookRequest& request, RecordSink& sink
     r.remote_address = str(request.remote_address);
     cdphub_call call;
     call.sink = &sink;
-    result.status = invoke(call, "receive", [&] {
-        return plugin_->descriptor().receive(instance_, &call, &r);
-    });
+    result.status = invoke(call, "receive",
+                           [&] { return plugin_->descriptor().receive(instance_, &call, &r); });
     result.records = call.records_emitted;
     result.response = call.response;
     if (!result.response.set) {
-        int code = result.status.ok()                          ? 200
+        int code = result.status.ok()                             ? 200
                    : result.status.code == StatusCode::auth_error ? 401
-                   : is_transient(result.status.code)          ? 503
-                                                               : 400;
+                   : is_transient(result.status.code)             ? 503
+                                                                  : 400;
         result.response = {true, code, "text/plain", result.status.ok() ? "ok\n" : "error\n"};
     }
     return result;
@@ -175,21 +177,24 @@ InstantiateResult instantiate(PluginCatalog& catalog, const manifest::ConnectorM
     if (m.plugin_file) {
         auto file = m.plugin_file->is_relative() ? manifest_root / *m.plugin_file : *m.plugin_file;
         if (!catalog.inside_plugin_dirs(file))
-            return fail("plugin_file " + file.string() + " is outside every plugin directory",
-                        "copy the plugin into a plugin directory; the hub loads plugins only from there",
-                        "/plugin_file");
+            return fail(
+                "plugin_file " + file.string() + " is outside every plugin directory",
+                "copy the plugin into a plugin directory; the hub loads plugins only from there",
+                "/plugin_file");
         plugin = catalog.load_file(file);
         if (!plugin)
             return fail("plugin_file " + file.string() + " could not be loaded",
                         "see the plugin errors above", "/plugin_file");
         if (plugin->info().id != m.plugin)
-            return fail("plugin_file provides plugin '" + plugin->info().id + "', not '" + m.plugin + "'",
-                        "fix plugin or plugin_file", "/plugin");
+            return fail(
+                "plugin_file provides plugin '" + plugin->info().id + "', not '" + m.plugin + "'",
+                "fix plugin or plugin_file", "/plugin");
     } else {
         plugin = catalog.find(m.plugin);
         if (!plugin)
             return fail("no plugin with id '" + m.plugin + "' was loaded",
-                        "run 'cdphub plugins' to see the loaded plugins and any that failed", "/plugin");
+                        "run 'cdphub plugins' to see the loaded plugins and any that failed",
+                        "/plugin");
     }
     if (m.plugin_sha256 && *m.plugin_sha256 != plugin->info().sha256)
         return fail("plugin file " + plugin->info().path.string() + " has SHA-256 " +
@@ -229,15 +234,16 @@ InstantiateResult instantiate(PluginCatalog& catalog, const manifest::ConnectorM
         int requests = rl->value("requests", 0);
         double per_seconds = rl->value("per_seconds", 1.0);
         if (requests > 0 && per_seconds > 0)
-            options.http.rate_limit = {requests, std::chrono::milliseconds(
-                                                     static_cast<int64_t>(per_seconds * 1000))};
+            options.http.rate_limit = {
+                requests, std::chrono::milliseconds(static_cast<int64_t>(per_seconds * 1000))};
     }
 
     auto created = Connector::create(plugin, m.id, config, std::move(resolved), std::move(options));
     if (auto* st = std::get_if<CallStatus>(&created))
-        return fail("plugin '" + plugin->info().id + "' refused the configuration: " + st->to_string(),
-                    st->code == StatusCode::auth_error ? "check the credentials"
-                                                       : "fix the connector's config");
+        return fail(
+            "plugin '" + plugin->info().id + "' refused the configuration: " + st->to_string(),
+            st->code == StatusCode::auth_error ? "check the credentials"
+                                               : "fix the connector's config");
     return std::get<std::unique_ptr<Connector>>(std::move(created));
 }
 

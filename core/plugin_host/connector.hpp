@@ -18,8 +18,8 @@
 namespace cdphub::plugin_host {
 
 struct WriteResult {
-    CallStatus status;                    // of the batch as a whole
-    std::vector<RecordOutcome> records;   // one per record of the batch, in order
+    CallStatus status;                   // of the batch as a whole
+    std::vector<RecordOutcome> records;  // one per record of the batch, in order
 };
 
 struct WebhookRequest {
@@ -44,7 +44,7 @@ struct HostOptions {
 };
 
 class Connector {
-public:
+  public:
     ~Connector();
     Connector(const Connector&) = delete;
     Connector& operator=(const Connector&) = delete;
@@ -68,7 +68,7 @@ public:
     // Asks the call in progress (if any) to stop; it returns CANCELLED soon after.
     void cancel() { cancellation_.request(); }
 
-private:
+  private:
     Connector(std::shared_ptr<const PluginLibrary> plugin, HostOptions options);
     template <class F>
     CallStatus invoke(cdphub_call& call, const char* what, F&& f);

@@ -14,7 +14,9 @@ namespace {
 std::string_view view(cdphub_string s) {
     return s.data == nullptr ? std::string_view{} : std::string_view(s.data, s.size);
 }
-cdphub_string str(std::string_view s) { return cdphub_string{s.data(), s.size()}; }
+cdphub_string str(std::string_view s) {
+    return cdphub_string{s.data(), s.size()};
+}
 
 std::optional<std::chrono::milliseconds> retry_after(int64_t ms) {
     if (ms < 0) return std::nullopt;
@@ -39,7 +41,7 @@ void host_fault(cdphub_call* call, StatusCode code, std::string message) {
 void h_log(cdphub_context* ctx, int32_t level, cdphub_string message) noexcept {
     if (ctx == nullptr || !ctx->log) return;
     try {
-        auto lvl = level <= CDPHUB_LOG_TRACE  ? spdlog::level::trace
+        auto lvl = level <= CDPHUB_LOG_TRACE   ? spdlog::level::trace
                    : level == CDPHUB_LOG_DEBUG ? spdlog::level::debug
                    : level == CDPHUB_LOG_INFO  ? spdlog::level::info
                    : level == CDPHUB_LOG_WARN  ? spdlog::level::warn
@@ -68,10 +70,11 @@ cdphub_status h_emit(cdphub_call* call, cdphub_string records_json,
             host_fault(call, StatusCode::fatal, "emit called outside read or receive");
             return CDPHUB_FATAL;
         }
-        if (call->cancellation != nullptr && call->cancellation->requested()) return CDPHUB_CANCELLED;
+        if (call->cancellation != nullptr && call->cancellation->requested())
+            return CDPHUB_CANCELLED;
         auto text = view(records_json);
-        auto records = text.empty() ? nlohmann::json::array()
-                                    : nlohmann::json::parse(text, nullptr, false);
+        auto records =
+            text.empty() ? nlohmann::json::array() : nlohmann::json::parse(text, nullptr, false);
         if (records.is_discarded() || !records.is_array()) {
             host_fault(call, StatusCode::fatal,
                        "emit: records must be a JSON array of canonical records (plugin bug)");
@@ -81,7 +84,8 @@ cdphub_status h_emit(cdphub_call* call, cdphub_string records_json,
         if (cursor_json.size > 0) {
             auto c = view(cursor_json);
             if (nlohmann::json::parse(c, nullptr, false).is_discarded()) {
-                host_fault(call, StatusCode::fatal, "emit: the cursor is not valid JSON (plugin bug)");
+                host_fault(call, StatusCode::fatal,
+                           "emit: the cursor is not valid JSON (plugin bug)");
                 return CDPHUB_FATAL;
             }
             cursor = std::string(c);
@@ -205,6 +209,10 @@ cdphub_status h_http(cdphub_call* call, const cdphub_http_request* req,
             case http::ErrorKind::bad_request:
                 detail(call, StatusCode::config_error, err.message);
                 return CDPHUB_CONFIG_ERROR;
+            case http::ErrorKind::too_large:
+                // Repeating the request would fetch the same oversized answer: not transient.
+                detail(call, StatusCode::fatal, err.message);
+                return CDPHUB_FATAL;
             default:
                 detail(call, StatusCode::retryable, err.message);
                 return CDPHUB_RETRYABLE;
@@ -244,7 +252,8 @@ int64_t h_now_ms(cdphub_context* ctx) noexcept {
 }
 
 int32_t h_cancelled(cdphub_call* call) noexcept {
-    return call != nullptr && call->cancellation != nullptr && call->cancellation->requested() ? 1 : 0;
+    return call != nullptr && call->cancellation != nullptr && call->cancellation->requested() ? 1
+                                                                                               : 0;
 }
 
 int32_t h_sleep_ms(cdphub_call* call, int64_t ms) noexcept {
@@ -277,6 +286,8 @@ const cdphub_host_api kHostApi = {
 
 }  // namespace
 
-const cdphub_host_api* host_api() { return &kHostApi; }
+const cdphub_host_api* host_api() {
+    return &kHostApi;
+}
 
 }  // namespace cdphub::plugin_host

@@ -14,7 +14,7 @@
 namespace cdphub::plugin_host {
 
 class PluginCatalog {
-public:
+  public:
     // Scans each directory (not recursively) for *.so files, in name order, and loads them.
     // Directories that do not exist are reported as warnings.
     static PluginCatalog discover(const std::vector<std::filesystem::path>& plugin_dirs);
@@ -32,7 +32,7 @@ public:
     // True if `file`, with every symlink resolved, lies inside one of the plugin directories.
     bool inside_plugin_dirs(const std::filesystem::path& file) const;
 
-private:
+  private:
     void add(const std::filesystem::path& file);
 
     std::vector<std::filesystem::path> dirs_;  // canonical

@@ -57,21 +57,31 @@ std::string rebuild_hint() {
 
 std::string_view kind_name(uint32_t kind) {
     switch (kind) {
-        case CDPHUB_KIND_SOURCE: return "source";
-        case CDPHUB_KIND_DESTINATION: return "destination";
-        case CDPHUB_KIND_SOURCE | CDPHUB_KIND_DESTINATION: return "source+destination";
-        default: return "unknown";
+        case CDPHUB_KIND_SOURCE:
+            return "source";
+        case CDPHUB_KIND_DESTINATION:
+            return "destination";
+        case CDPHUB_KIND_SOURCE | CDPHUB_KIND_DESTINATION:
+            return "source+destination";
+        default:
+            return "unknown";
     }
 }
 
 std::string_view category_name(uint32_t category) {
     switch (category) {
-        case CDPHUB_CATEGORY_CRM: return "crm";
-        case CDPHUB_CATEGORY_ESP: return "esp";
-        case CDPHUB_CATEGORY_DMP: return "dmp";
-        case CDPHUB_CATEGORY_POS: return "pos";
-        case CDPHUB_CATEGORY_SFMC: return "sfmc";
-        default: return "other";
+        case CDPHUB_CATEGORY_CRM:
+            return "crm";
+        case CDPHUB_CATEGORY_ESP:
+            return "esp";
+        case CDPHUB_CATEGORY_DMP:
+            return "dmp";
+        case CDPHUB_CATEGORY_POS:
+            return "pos";
+        case CDPHUB_CATEGORY_SFMC:
+            return "sfmc";
+        default:
+            return "other";
     }
 }
 
@@ -143,9 +153,10 @@ PluginLibrary::LoadResult PluginLibrary::load(const std::filesystem::path& file,
         return problem(file,
                        "built for plugin ABI " + std::to_string(raw->abi_major) + "." +
                            std::to_string(raw->abi_minor) + ", this hub speaks ABI " +
-                           std::to_string(CDPHUB_ABI_MAJOR) + "." + std::to_string(CDPHUB_ABI_MINOR) +
-                           " (it loads plugins built for " + std::to_string(CDPHUB_ABI_MAJOR) +
-                           ".0 to " + std::to_string(CDPHUB_ABI_MAJOR) + ".x)",
+                           std::to_string(CDPHUB_ABI_MAJOR) + "." +
+                           std::to_string(CDPHUB_ABI_MINOR) + " (it loads plugins built for " +
+                           std::to_string(CDPHUB_ABI_MAJOR) + ".0 to " +
+                           std::to_string(CDPHUB_ABI_MAJOR) + ".x)",
                        rebuild_hint());
     if (raw->struct_size < kMinDescriptorSize)
         return problem(file,
@@ -154,7 +165,8 @@ PluginLibrary::LoadResult PluginLibrary::load(const std::filesystem::path& file,
                            " descriptor (" + std::to_string(kMinDescriptorSize) + " bytes)",
                        "set struct_size = sizeof(cdphub_plugin_descriptor); " + rebuild_hint());
     // A newer minor may have a larger descriptor: copy only what this hub knows.
-    std::memcpy(&lib->descriptor_, raw, std::min<size_t>(raw->struct_size, sizeof(cdphub_plugin_descriptor)));
+    std::memcpy(&lib->descriptor_, raw,
+                std::min<size_t>(raw->struct_size, sizeof(cdphub_plugin_descriptor)));
     const auto& d = lib->descriptor_;
     auto& info = lib->info_;
     info.path = file;

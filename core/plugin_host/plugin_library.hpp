@@ -27,17 +27,17 @@ struct PluginInfo {
     uint32_t category = CDPHUB_CATEGORY_OTHER;
     uint32_t abi_major = 0;
     uint32_t abi_minor = 0;
-    std::filesystem::path path;  // as found in the plugin directory
-    std::string sha256;          // of the bytes that were loaded
-    nlohmann::json config_spec;  // JSON Schema object
-    nlohmann::json capabilities; // JSON object
+    std::filesystem::path path;   // as found in the plugin directory
+    std::string sha256;           // of the bytes that were loaded
+    nlohmann::json config_spec;   // JSON Schema object
+    nlohmann::json capabilities;  // JSON object
 
     bool is_source() const { return (kind & CDPHUB_KIND_SOURCE) != 0; }
     bool is_destination() const { return (kind & CDPHUB_KIND_DESTINATION) != 0; }
 };
 
 class PluginLibrary {
-public:
+  public:
     using LoadResult = std::variant<std::shared_ptr<PluginLibrary>, Diagnostic>;
 
     // Loads and validates `file`. Warnings (e.g. an unknown category treated as "other") are
@@ -53,7 +53,7 @@ public:
     PluginLibrary& operator=(const PluginLibrary&) = delete;
     ~PluginLibrary() = default;
 
-private:
+  private:
     PluginLibrary() = default;
     boost::dll::shared_library library_;
     cdphub_plugin_descriptor descriptor_{};

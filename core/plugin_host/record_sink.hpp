@@ -12,7 +12,7 @@
 namespace cdphub::plugin_host {
 
 class RecordSink {
-public:
+  public:
     virtual ~RecordSink() = default;
     // The last committed cursor of this connector instance ("" if none).
     virtual std::string cursor() = 0;

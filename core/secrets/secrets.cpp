@@ -85,7 +85,9 @@ void Redactor::clear() {
     secrets_.clear();
 }
 
-std::string redact(std::string_view text) { return Redactor::global().redact(text); }
+std::string redact(std::string_view text) {
+    return Redactor::global().redact(text);
+}
 
 std::string describe(const manifest::SecretRef& ref) {
     return (ref.source == manifest::SecretRef::Source::env ? "env " : "file ") + ref.location;

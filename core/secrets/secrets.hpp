@@ -28,14 +28,14 @@ std::string describe(const manifest::SecretRef& ref);
 
 // Replaces every registered secret (and common encodings of it) in text with "***".
 class Redactor {
-public:
+  public:
     static Redactor& global();
     void add(std::string_view secret);
     std::string redact(std::string_view text) const;
     bool empty() const;
     void clear();  // for tests
 
-private:
+  private:
     mutable std::mutex mu_;
     std::set<std::string, std::greater<>> secrets_;  // longest-first among shared prefixes
 };

@@ -34,10 +34,12 @@ Run cdphub(const std::string& args, const std::string& env = "") {
     return r;
 }
 
-std::string good_plugins() { return std::string("-P ") + CDPHUB_TEST_PLUGINS + "/good"; }
+std::string good_plugins() {
+    return std::string("-P ") + CDPHUB_TEST_PLUGINS + "/good";
+}
 
 class CliTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         dir_.write("manifests/connectors/t.json", R"({
           "id": "t", "plugin": "test-connector",
@@ -47,7 +49,9 @@ protected:
         dir_.write("manifests/connectors/off.json",
                    R"({"id": "off", "plugin": "test-connector", "enabled": false})");
     }
-    std::string m() const { return "-m " + (dir_.path() / "manifests").string() + " " + good_plugins(); }
+    std::string m() const {
+        return "-m " + (dir_.path() / "manifests").string() + " " + good_plugins();
+    }
     test::TempDir dir_;
 };
 
@@ -89,7 +93,8 @@ TEST_F(CliTest, ValidateReportsEveryProblemAndExitsOne) {
     EXPECT_THAT(v.out, HasSubstr("worse.json:1:"));
     EXPECT_THAT(v.out, HasSubstr("invalid: 3 errors"));
 
-    auto j = nlohmann::json::parse(cdphub("validate --json " + m(), "CDPHUB_CLI_TEST_TOKEN=tok-a8f31c9e").out);
+    auto j = nlohmann::json::parse(
+        cdphub("validate --json " + m(), "CDPHUB_CLI_TEST_TOKEN=tok-a8f31c9e").out);
     EXPECT_EQ(j["valid"], false);
     EXPECT_EQ(j["errors"], 3);
 }
@@ -129,8 +134,9 @@ TEST_F(CliTest, CheckFailuresExitOneWithTheReason) {
 }
 
 TEST_F(CliTest, ReadPrintsRecordsAsNdjsonAndResumesFromACursor) {
-    dir_.write("manifests/connectors/t.json",
-               R"({"id": "t", "plugin": "test-connector", "config": {"records": 7, "batch_size": 3}})");
+    dir_.write(
+        "manifests/connectors/t.json",
+        R"({"id": "t", "plugin": "test-connector", "config": {"records": 7, "batch_size": 3}})");
     auto r = cdphub("read t --log-level off " + m());
     EXPECT_EQ(r.code, 0) << r.out;
     EXPECT_THAT(r.out, HasSubstr(R"("record_id":"r6")"));
@@ -146,6 +152,36 @@ TEST_F(CliTest, ReadPrintsRecordsAsNdjsonAndResumesFromACursor) {
     EXPECT_THAT(limited.out, Not(HasSubstr(R"("record_id":"r4")")));
 
     EXPECT_EQ(cdphub("read t --cursor 'not json' " + m()).code, 2);
+}
+
+// The daemon: starts the enabled connectors, refuses an invalid reload and keeps running, and
+// stops cleanly on SIGTERM. The script waits for log lines (bounded), never for fixed times.
+TEST_F(CliTest, RunReloadsOnSighupAndStopsOnSigterm) {
+    const auto log = (dir_.path() / "run.log").string();
+    const auto bad = (dir_.path() / "manifests/connectors/bad.json").string();
+    std::string script =
+        "wait_for() { for i in $(seq 600); do grep -q \"$1\" " + log +
+        " && return 0; sleep 0.05; done; echo \"timeout waiting for $1\"; return 1; }\n" +
+        "CDPHUB_CLI_TEST_TOKEN=tok-a8f31c9e " + CDPHUB_EXE + " run " + m() + " > " + log +
+        " 2>&1 &\npid=$!\n"
+        "wait_for 'hub running with 1 connectors' || exit 90\n"
+        "echo '{\"id\": \"bad\"' > " + bad + "\n"
+        "kill -HUP $pid\n"
+        "wait_for 'keeping the running configuration' || exit 91\n"
+        "kill -0 $pid || exit 92\n"
+        "kill -TERM $pid\nwait $pid\necho \"exit=$?\"\ncat " + log + "\n";
+    auto sh = dir_.write("run.sh", script);
+    std::string out;
+    FILE* p = ::popen(("sh " + sh.string() + " 2>&1").c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::array<char, 4096> buf{};
+    size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+    ::pclose(p);
+    EXPECT_THAT(out, HasSubstr("exit=0"));
+    EXPECT_THAT(out, HasSubstr("connector t (test-connector 2.3.4) started"));
+    EXPECT_THAT(out, HasSubstr("SIGTERM: stopping 1 connectors"));
+    EXPECT_THAT(out, Not(HasSubstr("tok-a8f31c9e")));
 }
 
 TEST(CliPlugins, BrokenPluginFilesAreListedWithReasonsAndExitOne) {

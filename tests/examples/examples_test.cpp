@@ -16,7 +16,7 @@ using plugin_host::Connector;
 using plugin_host::PluginCatalog;
 
 class ExamplesTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         catalog_ = PluginCatalog::discover({CDPHUB_EXAMPLE_PLUGINS});
         ASSERT_TRUE(catalog_.diagnostics().empty()) << catalog_.diagnostics()[0].to_string();

@@ -374,7 +374,7 @@ TEST(HttpClient, ResponseLargerThanTheLimitIsRefused) {
         req.retry_safe = true;  // an oversized answer is not worth repeating
         Result res = client.perform(req);
         ASSERT_FALSE(res.ok()) << path;
-        EXPECT_EQ(res.error().kind, ErrorKind::network) << path;
+        EXPECT_EQ(res.error().kind, ErrorKind::too_large) << path;
         EXPECT_EQ(res.error().attempts, 1) << path;
         EXPECT_NE(res.error().message.find("larger than the limit of 10000 bytes"),
                   std::string::npos)

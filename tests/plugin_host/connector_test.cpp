@@ -7,9 +7,9 @@
 #include <thread>
 
 #include "logging/logging.hpp"
+#include "memory_sink.hpp"
 #include "plugin_host/connector.hpp"
 #include "secrets/secrets.hpp"
-#include "memory_sink.hpp"
 #include "test_util.hpp"
 
 namespace cdphub::plugin_host {
@@ -19,12 +19,14 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using json = nlohmann::json;
 
-fs::path plugins(const std::string& dir) { return fs::path(CDPHUB_TEST_PLUGINS) / dir; }
+fs::path plugins(const std::string& dir) {
+    return fs::path(CDPHUB_TEST_PLUGINS) / dir;
+}
 
 using test::MemorySink;
 
 class ConnectorTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override { catalog_ = PluginCatalog::discover({plugins("good")}); }
 
     std::unique_ptr<Connector> make(const json& config) {
@@ -57,7 +59,8 @@ TEST_F(ConnectorTest, CheckStatusesCarryTheirMeaning) {
 }
 
 TEST_F(ConnectorTest, CreateFailureExplainsItself) {
-    auto r = Connector::create(catalog_.find("test-connector"), "x", {{"fail_create", true}}, {}, {});
+    auto r =
+        Connector::create(catalog_.find("test-connector"), "x", {{"fail_create", true}}, {}, {});
     ASSERT_TRUE(std::holds_alternative<CallStatus>(r));
     EXPECT_EQ(std::get<CallStatus>(r).code, StatusCode::config_error);
     EXPECT_THAT(std::get<CallStatus>(r).message, HasSubstr("refusing this configuration"));
@@ -117,7 +120,8 @@ TEST_F(ConnectorTest, WriteReportsPerRecordOutcomes) {
 TEST_F(ConnectorTest, WebhookEmitsAndAnswers) {
     MemorySink sink;
     auto c = make({});
-    WebhookRequest good{"POST", "/", "", R"({"event":"open"})", "127.0.0.1", {{"x-signature", "good"}}};
+    WebhookRequest good{
+        "POST", "/", "", R"({"event":"open"})", "127.0.0.1", {{"x-signature", "good"}}};
     auto r = c->receive(good, sink);
     EXPECT_TRUE(r.status.ok());
     EXPECT_EQ(r.response.status, 202);
@@ -173,7 +177,7 @@ TEST(ConnectorFailures, InitFailureAndThrowsAndGarbageStatuses) {
 }
 
 class InstantiateTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         catalog_ = PluginCatalog::discover({plugins("good")});
         m_.file = dir_.path() / "connectors" / "t.json";
@@ -190,7 +194,8 @@ TEST_F(InstantiateTest, ResolvesSecretsIntoConfigAndTheSecretService) {
     m_.config = {{"check", "secret"}};
     m_.secrets["token"] = {manifest::SecretRef::Source::env, "CDPHUB_TEST_TOKEN"};
     auto r = instantiate(catalog_, m_, dir_.path());
-    ASSERT_TRUE(std::holds_alternative<std::unique_ptr<Connector>>(r)) << std::get<Diagnostic>(r).to_string();
+    ASSERT_TRUE(std::holds_alternative<std::unique_ptr<Connector>>(r))
+        << std::get<Diagnostic>(r).to_string();
     EXPECT_TRUE(std::get<std::unique_ptr<Connector>>(r)->check().ok());
 }
 
@@ -229,7 +234,8 @@ TEST_F(InstantiateTest, Sha256PinMustMatchTheLoadedBytes) {
     EXPECT_EQ(std::get<Diagnostic>(r).pointer, "/plugin_sha256");
 
     m_.plugin_sha256 = catalog_.find("test-connector")->info().sha256;
-    EXPECT_TRUE(std::holds_alternative<std::unique_ptr<Connector>>(instantiate(catalog_, m_, dir_.path())));
+    EXPECT_TRUE(
+        std::holds_alternative<std::unique_ptr<Connector>>(instantiate(catalog_, m_, dir_.path())));
 }
 
 TEST_F(InstantiateTest, UnknownPluginAndOutsidePluginFile) {

@@ -13,7 +13,9 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-fs::path plugins(const std::string& dir) { return fs::path(CDPHUB_TEST_PLUGINS) / dir; }
+fs::path plugins(const std::string& dir) {
+    return fs::path(CDPHUB_TEST_PLUGINS) / dir;
+}
 
 // Loads one scenario directory and returns its single diagnostic (the test fails otherwise).
 Diagnostic only_problem(const std::string& dir) {
@@ -72,7 +74,8 @@ TEST(PluginCatalog, NewerMinorLoadsAndUnknownFieldsAreIgnored) {
     ASSERT_EQ(cat.plugins().size(), 1u);
     EXPECT_TRUE(cat.diagnostics().empty());
     EXPECT_EQ(cat.plugins()[0]->info().abi_minor, CDPHUB_ABI_MINOR + 7u);
-    EXPECT_EQ(cat.plugins()[0]->descriptor().struct_size, cat.plugins()[0]->descriptor().struct_size);
+    EXPECT_EQ(cat.plugins()[0]->descriptor().struct_size,
+              cat.plugins()[0]->descriptor().struct_size);
     EXPECT_NE(cat.plugins()[0]->descriptor().read, nullptr);
 }
 
@@ -84,7 +87,8 @@ TEST(PluginCatalog, GarbageDescriptors) {
     EXPECT_THAT(only_problem("null_id").message, HasSubstr("missing plugin id"));
     EXPECT_THAT(only_problem("bad_id").message, HasSubstr("invalid plugin id 'Bad Id!'"));
     EXPECT_THAT(only_problem("bad_kind").message, HasSubstr("declares kind 12"));
-    EXPECT_THAT(only_problem("bad_spec").message, HasSubstr("config spec that is not a JSON object"));
+    EXPECT_THAT(only_problem("bad_spec").message,
+                HasSubstr("config spec that is not a JSON object"));
     EXPECT_THAT(only_problem("small_struct").message, HasSubstr("struct_size 8"));
     EXPECT_THAT(only_problem("no_read").message, HasSubstr("source without a read function"));
 }
@@ -126,8 +130,8 @@ TEST(PluginCatalog, OneBadFileNeverStopsTheOthers) {
 
 TEST(PluginCatalog, SeveralPluginsLoadSideBySideEachWithItsOwnDescriptor) {
     // Regression: loading every plugin under one reused name made them all the first one.
-    auto cat = PluginCatalog::discover(
-        {plugins("good"), plugins("init_fails"), plugins("throws_in_check"), plugins("newer_minor")});
+    auto cat = PluginCatalog::discover({plugins("good"), plugins("init_fails"),
+                                        plugins("throws_in_check"), plugins("newer_minor")});
     EXPECT_THAT(cat.ids(), ::testing::UnorderedElementsAre("test-connector", "init_fails",
                                                            "throws-in-check", "newer_minor"));
     EXPECT_TRUE(cat.diagnostics().empty());
@@ -140,6 +144,14 @@ TEST(PluginCatalog, SymlinkLeadingOutsideThePluginDirectoriesIsRefused) {
     EXPECT_TRUE(cat.plugins().empty());
     ASSERT_EQ(cat.diagnostics().size(), 1u);
     EXPECT_THAT(cat.diagnostics()[0].message, HasSubstr("outside every plugin directory"));
+}
+
+TEST(PluginCatalog, MissingExplicitFileIsNamed) {
+    auto cat = PluginCatalog::discover({plugins("good")});
+    EXPECT_EQ(cat.load_file(plugins("good") / "gone.so"), nullptr);
+    ASSERT_FALSE(cat.diagnostics().empty());
+    EXPECT_THAT(cat.diagnostics().back().file, HasSubstr("gone.so"));
+    EXPECT_THAT(cat.diagnostics().back().message, HasSubstr("does not exist"));
 }
 
 TEST(PluginCatalog, ExplicitFileOutsideThePluginDirectoriesIsRefused) {

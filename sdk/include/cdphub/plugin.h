@@ -39,9 +39,9 @@ extern "C" {
 
 /* True when a struct whose first member is `struct_size` is large enough to hold `field`. */
 #ifdef __cplusplus
-#define CDPHUB_HAS_FIELD(ptr, type, field)        \
-    ((ptr) != nullptr && (ptr)->struct_size >= \
-                             offsetof(type, field) + sizeof(static_cast<type*>(nullptr)->field))
+#define CDPHUB_HAS_FIELD(ptr, type, field) \
+    ((ptr) != nullptr &&                   \
+     (ptr)->struct_size >= offsetof(type, field) + sizeof(static_cast<type*>(nullptr)->field))
 #else
 #define CDPHUB_HAS_FIELD(ptr, type, field) \
     ((ptr) != NULL && (ptr)->struct_size >= offsetof(type, field) + sizeof(((type*)0)->field))
@@ -56,11 +56,13 @@ enum {
     /* A transient failure (timeout, 5xx, connection reset): the hub retries later, honouring the
      * retry-after given with cdphub_host_api.set_status, if any. */
     CDPHUB_RETRYABLE = 1,
-    /* The vendor throttled us: the hub backs off for retry-after (or its own backoff) and retries. */
+    /* The vendor throttled us: the hub backs off for retry-after (or its own backoff) and retries.
+     */
     CDPHUB_RATE_LIMITED = 2,
     /* Credentials were refused: the hub stops the connector and tells the admin; no retry loop. */
     CDPHUB_AUTH_ERROR = 3,
-    /* The configuration cannot work (unknown object, missing permission, bad URL): stop, no retry. */
+    /* The configuration cannot work (unknown object, missing permission, bad URL): stop, no retry.
+     */
     CDPHUB_CONFIG_ERROR = 4,
     /* One record is unusable (per record only): it goes to the rejected store with the reason. */
     CDPHUB_INVALID_RECORD = 5,
@@ -242,8 +244,8 @@ typedef struct cdphub_plugin_descriptor {
     const char* config_spec;
     /* JSON object describing what the plugin can do, e.g.
      * {"incremental": true, "record_types": ["identify","order"],
-     *  "identifier_types": ["email","user_id"], "batch": {"max_records": 500, "max_bytes": 4194304},
-     *  "rate_limit": {"requests": 100, "per_seconds": 10}, "webhook": true} */
+     *  "identifier_types": ["email","user_id"], "batch": {"max_records": 500, "max_bytes":
+     * 4194304}, "rate_limit": {"requests": 100, "per_seconds": 10}, "webhook": true} */
     const char* capabilities;
 
     /* Create an instance from its validated config (a UTF-8 JSON object, secrets resolved).
@@ -273,9 +275,10 @@ typedef struct cdphub_plugin_descriptor {
 /* The entry symbol's type. The hub passes the ABI version it speaks; a plugin may return NULL if
  * it cannot work with that hub (the hub then reports that the plugin refused to load). */
 typedef const cdphub_plugin_descriptor* (*cdphub_plugin_entry_fn)(uint32_t host_abi_major,
-                                                                   uint32_t host_abi_minor);
+                                                                  uint32_t host_abi_minor);
 
-/* The prototype every plugin defines (with CDPHUB_EXPORT), so a wrong signature fails to compile. */
+/* The prototype every plugin defines (with CDPHUB_EXPORT), so a wrong signature fails to compile.
+ */
 const cdphub_plugin_descriptor* cdphub_plugin_entry(uint32_t host_abi_major,
                                                     uint32_t host_abi_minor);
 

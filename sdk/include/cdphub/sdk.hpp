@@ -53,13 +53,13 @@ enum class LogLevel : int32_t {
 // ---- Errors: throw these; the export layer turns them into statuses. --------------------------
 
 class Error : public std::runtime_error {
-public:
+  public:
     Error(Status status, const std::string& message, int64_t retry_after_ms = -1)
         : std::runtime_error(message), status_(status), retry_after_ms_(retry_after_ms) {}
     Status status() const noexcept { return status_; }
     int64_t retry_after_ms() const noexcept { return retry_after_ms_; }
 
-private:
+  private:
     Status status_;
     int64_t retry_after_ms_;
 };
@@ -97,11 +97,15 @@ struct ReportedError : Error {
 };
 
 namespace detail {
-inline cdphub_string str(std::string_view s) noexcept { return cdphub_string{s.data(), s.size()}; }
+inline cdphub_string str(std::string_view s) noexcept {
+    return cdphub_string{s.data(), s.size()};
+}
 inline std::string_view view(cdphub_string s) noexcept {
     return s.data == nullptr ? std::string_view{} : std::string_view{s.data, s.size};
 }
-inline char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+inline char ascii_lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
+}
 inline bool iequals(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i)
@@ -134,7 +138,7 @@ struct HttpRequest {
 
 // An HTTP answer owned by the hub; freed when this object goes.
 class HttpResponse {
-public:
+  public:
     HttpResponse(const cdphub_host_api* api, cdphub_http_response* r) noexcept : api_(api), r_(r) {}
     HttpResponse(HttpResponse&& o) noexcept : api_(o.api_), r_(std::exchange(o.r_, nullptr)) {}
     HttpResponse& operator=(HttpResponse&& o) noexcept {
@@ -167,7 +171,7 @@ public:
         return j;
     }
 
-private:
+  private:
     void reset() noexcept {
         if (r_ != nullptr) api_->http_response_free(r_);
         r_ = nullptr;
@@ -180,7 +184,7 @@ private:
 
 // The hub's services for one connector instance, valid for the instance's lifetime.
 class Host {
-public:
+  public:
     Host(const cdphub_host_api* api, cdphub_context* ctx) noexcept : api_(api), ctx_(ctx) {}
 
     void log(LogLevel level, std::string_view message) const {
@@ -200,14 +204,14 @@ public:
     // CDPHUB_HAS_FIELD(api(), cdphub_host_api, name).
     uint32_t abi_minor() const noexcept { return api_->abi_minor; }
 
-private:
+  private:
     const cdphub_host_api* api_;
     cdphub_context* ctx_;
 };
 
 // One call from the hub (check, read, write, receive): its services and its results.
 class Call {
-public:
+  public:
     Call(const Host& host, cdphub_call* call) noexcept : host_(host), call_(call) {}
 
     const Host& host() const noexcept { return host_; }
@@ -249,7 +253,8 @@ public:
         cdphub_string v{nullptr, 0};
         auto s = api()->secret(call_, detail::str(name), &v);
         if (s != CDPHUB_OK)
-            throw ConfigError("secret '" + std::string(name) + "' is not available to this instance");
+            throw ConfigError("secret '" + std::string(name) +
+                              "' is not available to this instance");
         return std::string(detail::view(v));
     }
 
@@ -292,7 +297,7 @@ public:
         api()->respond(call_, http_status, detail::str(content_type), detail::str(body));
     }
 
-private:
+  private:
     const cdphub_host_api* api() const noexcept { return host_.api(); }
     const Host& host_;
     cdphub_call* call_;
@@ -337,7 +342,7 @@ struct PluginInfo {
 };
 
 class Connector {
-public:
+  public:
     explicit Connector(Host& host) : host_(host) {}
     virtual ~Connector() = default;
     Connector(const Connector&) = delete;
@@ -356,27 +361,27 @@ public:
         throw UnsupportedError("this plugin does not receive webhooks");
     }
 
-protected:
+  protected:
     Host& host() const noexcept { return host_; }
 
-private:
+  private:
     Host& host_;
 };
 
 // Derive from Source to pull records, from Destination to push them, from SourceDestination for
 // both; the compiler then asks for exactly the functions that kind needs.
 class Source : public Connector {
-public:
+  public:
     using Connector::Connector;
     void read(Call& call) override = 0;
 };
 class Destination : public Connector {
-public:
+  public:
     using Connector::Connector;
     void write(Call& call, const json& batch) override = 0;
 };
 class SourceDestination : public Connector {
-public:
+  public:
     using Connector::Connector;
     void read(Call& call) override = 0;
     void write(Call& call, const json& batch) override = 0;
@@ -495,8 +500,7 @@ struct Exporter {
         std::string spec, caps;
         cdphub_plugin_descriptor d{};
 
-        Storage()
-            : info(T::info()), spec(info.config_spec.dump()), caps(info.capabilities.dump()) {
+        Storage() : info(T::info()), spec(info.config_spec.dump()), caps(info.capabilities.dump()) {
             d.struct_size = sizeof(cdphub_plugin_descriptor);
             d.abi_major = CDPHUB_ABI_MAJOR;
             d.abi_minor = CDPHUB_ABI_MINOR;
@@ -533,10 +537,10 @@ struct Exporter {
 }  // namespace cdphub
 
 // Exports the entry symbol for connector class T. Use once per plugin, in one .cpp file.
-#define CDPHUB_PLUGIN(T)                                                                      \
-    extern "C" CDPHUB_EXPORT const cdphub_plugin_descriptor* cdphub_plugin_entry(             \
-        uint32_t host_abi_major, uint32_t /*host_abi_minor*/) {                               \
-        return ::cdphub::detail::Exporter<T>::descriptor(host_abi_major);                     \
+#define CDPHUB_PLUGIN(T)                                                          \
+    extern "C" CDPHUB_EXPORT const cdphub_plugin_descriptor* cdphub_plugin_entry( \
+        uint32_t host_abi_major, uint32_t /*host_abi_minor*/) {                   \
+        return ::cdphub::detail::Exporter<T>::descriptor(host_abi_major);         \
     }
 
 #endif  // CDPHUB_SDK_HPP

@@ -15,7 +15,9 @@ static cdphub_status create_ok(const cdphub_host_api* host, cdphub_context* ctx,
     return CDPHUB_OK;
 }
 #endif
-static void destroy_noop(cdphub_instance* i) { (void)i; }
+static void destroy_noop(cdphub_instance* i) {
+    (void)i;
+}
 #if !defined(SCENARIO_UNKNOWN_STATUS)
 static cdphub_status check_ok(cdphub_instance* i, cdphub_call* c) {
     (void)i;
@@ -107,5 +109,7 @@ CDPHUB_EXPORT const cdphub_plugin_descriptor* cdphub_plugin_entry(uint32_t major
 }
 #else
 /* Exports something, just not the entry symbol. */
-CDPHUB_EXPORT int not_the_entry(void) { return (int)strlen(descriptor.base.id); }
+CDPHUB_EXPORT int not_the_entry(void) {
+    return (int)strlen(descriptor.base.id);
+}
 #endif

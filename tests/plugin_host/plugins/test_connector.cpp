@@ -7,8 +7,9 @@ namespace {
 using cdphub::json;
 
 class TestConnector : public cdphub::SourceDestination {
-public:
-    TestConnector(cdphub::Host& host, const json& config) : SourceDestination(host), config_(config) {
+  public:
+    TestConnector(cdphub::Host& host, const json& config)
+        : SourceDestination(host), config_(config) {
         if (config_.value("fail_create", false))
             throw cdphub::ConfigError("fail_create is set: refusing this configuration");
     }
@@ -60,7 +61,8 @@ public:
             auto resp = call.http(req);
             if (resp.status() == 401) throw cdphub::AuthError("HTTP 401 from " + req.url);
             if (!resp.ok()) throw cdphub::RetryableError("HTTP " + std::to_string(resp.status()));
-            if (resp.json_body().value("ok", false) != true) throw cdphub::FatalError("bad health body");
+            if (resp.json_body().value("ok", false) != true)
+                throw cdphub::FatalError("bad health body");
         }
     }
 
@@ -109,7 +111,7 @@ public:
         call.respond(202, "application/json", R"({"accepted":1})");
     }
 
-private:
+  private:
     json config_;
 };
 

@@ -21,7 +21,9 @@ cdphub_status check(cdphub_instance*, cdphub_call*) {
 #endif
     return CDPHUB_OK;
 }
-cdphub_status read(cdphub_instance*, cdphub_call*) { return CDPHUB_OK; }
+cdphub_status read(cdphub_instance*, cdphub_call*) {
+    return CDPHUB_OK;
+}
 
 cdphub_plugin_descriptor descriptor() {
     cdphub_plugin_descriptor d{};
