@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh default
+scripts/build.sh default cdphub cdphub_plugins  # the hub and its first-party plugins only
 
 hub=build/default/bin/cdphub
 export CDPHUB_MANIFESTS="${CDPHUB_MANIFESTS:-$PWD/manifests}"
