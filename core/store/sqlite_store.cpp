@@ -1,0 +1,269 @@
+#include "store/sqlite_store.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <mutex>
+
+#include "common/sha256.hpp"
+
+namespace cdphub::store {
+
+namespace {
+
+std::optional<std::string> optional_text(const SQLite::Column& c) {
+    if (c.isNull()) return std::nullopt;
+    return c.getString();
+}
+
+class SqliteStore final : public ProfileStore {
+  public:
+    SqliteStore(const std::filesystem::path& path, SqliteStoreOptions options)
+        : options_(std::move(options)),
+          db_(open_database(path, options_.database)),
+          // Prepared once: the ingest path runs these per record, and preparing dominates
+          // otherwise.
+          insert_batch_(db_, "INSERT INTO ingest_batches (source, received_at) VALUES (?, ?)"),
+          finish_batch_(db_,
+                        "UPDATE ingest_batches SET records_inserted = ?, records_duplicate = ?, "
+                        "records_rejected = ?, cursor = ? WHERE id = ?"),
+          drop_batch_(db_, "DELETE FROM ingest_batches WHERE id = ?"),
+          insert_record_(db_,
+                         "INSERT INTO records (source, record_id, type, occurred_at, received_at, "
+                         "batch_id, body) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                         "ON CONFLICT (source, record_id) DO NOTHING"),
+          insert_rejected_(
+              db_,
+              "INSERT INTO rejected_records (source, record_id, reason_code, reason, "
+              "raw, raw_sha256, received_at, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+              "ON CONFLICT (source, raw_sha256) DO NOTHING"),
+          // The WHERE makes re-committing the same cursor a no-op, so a replay changes nothing,
+          // not even updated_at.
+          upsert_cursor_(
+              db_,
+              "INSERT INTO cursors (source, cursor, updated_at, batch_id) "
+              "VALUES (?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET "
+              "cursor = excluded.cursor, updated_at = excluded.updated_at, "
+              "batch_id = excluded.batch_id WHERE cursors.cursor IS NOT excluded.cursor"),
+          select_cursor_(db_, "SELECT cursor FROM cursors WHERE source = ?") {}
+
+    BatchResult commit_batch(const Batch& batch) override {
+        std::lock_guard lock(mutex_);
+        try {
+            return commit_locked(batch);
+        } catch (...) {
+            // A statement that failed mid-step must be reset before its next use.
+            for (auto* s : {&insert_batch_, &finish_batch_, &drop_batch_, &insert_record_,
+                            &insert_rejected_, &upsert_cursor_})
+                s->tryReset();
+            rethrow_as_store_error("committing a batch of source '" + batch.source + "'");
+        }
+    }
+
+    std::optional<std::string> cursor(std::string_view source) override {
+        std::lock_guard lock(mutex_);
+        try {
+            select_cursor_.tryReset();
+            select_cursor_.bind(1, std::string(source));
+            std::optional<std::string> out;
+            if (select_cursor_.executeStep()) out = select_cursor_.getColumn(0).getString();
+            select_cursor_.tryReset();
+            return out;
+        } catch (...) {
+            select_cursor_.tryReset();
+            rethrow_as_store_error("reading the cursor of source '" + std::string(source) + "'");
+        }
+    }
+
+    StoreCounts counts(std::optional<std::string_view> source) override {
+        std::lock_guard lock(mutex_);
+        try {
+            StoreCounts c;
+            c.records = count("records", source);
+            c.rejected_records = count("rejected_records", source);
+            c.ingest_batches = count("ingest_batches", source);
+            return c;
+        } catch (...) {
+            rethrow_as_store_error("counting records");
+        }
+    }
+
+    std::optional<StoredRecord> find_record(std::string_view source,
+                                            std::string_view record_id) override {
+        std::lock_guard lock(mutex_);
+        try {
+            SQLite::Statement q(
+                db_,
+                "SELECT id, source, record_id, type, occurred_at, received_at, body "
+                "FROM records WHERE source = ? AND record_id = ?");
+            q.bind(1, std::string(source));
+            q.bind(2, std::string(record_id));
+            if (!q.executeStep()) return std::nullopt;
+            return StoredRecord{q.getColumn(0).getInt64(),     q.getColumn(1).getString(),
+                                q.getColumn(2).getString(),    q.getColumn(3).getString(),
+                                optional_text(q.getColumn(4)), q.getColumn(5).getString(),
+                                q.getColumn(6).getString()};
+        } catch (...) {
+            rethrow_as_store_error("reading a record");
+        }
+    }
+
+    std::vector<StoredRejection> list_rejected(std::optional<std::string_view> source,
+                                               std::int64_t after_id, std::size_t limit) override {
+        std::lock_guard lock(mutex_);
+        try {
+            const char* columns =
+                "SELECT id, source, record_id, reason_code, reason, raw, received_at "
+                "FROM rejected_records ";
+            SQLite::Statement q(db_, std::string(columns) +
+                                         (source ? "WHERE id > ? AND source = ? ORDER BY id LIMIT ?"
+                                                 : "WHERE id > ? ORDER BY id LIMIT ?"));
+            int i = 1;
+            q.bind(i++, static_cast<std::int64_t>(after_id));
+            if (source) q.bind(i++, std::string(*source));
+            q.bind(i++, static_cast<std::int64_t>(limit));
+            std::vector<StoredRejection> out;
+            while (q.executeStep())
+                out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                               optional_text(q.getColumn(2)), q.getColumn(3).getString(),
+                               q.getColumn(4).getString(), q.getColumn(5).getString(),
+                               q.getColumn(6).getString()});
+            return out;
+        } catch (...) {
+            rethrow_as_store_error("listing rejected records");
+        }
+    }
+
+    int schema_version() override {
+        std::lock_guard lock(mutex_);
+        try {
+            return store::schema_version(db_);
+        } catch (...) {
+            rethrow_as_store_error("reading the schema version");
+        }
+    }
+
+  private:
+    BatchResult commit_locked(const Batch& batch) {
+        BatchResult result;
+        // IMMEDIATE: take the write lock now rather than fail to upgrade a read lock halfway.
+        SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        const std::string now = format_timestamp(options_.clock());
+
+        run(insert_batch_, [&](SQLite::Statement& s) {
+            s.bind(1, batch.source);
+            s.bind(2, now);
+        });
+        const std::int64_t batch_id = db_.getLastInsertRowid();
+
+        for (const auto& r : batch.accepted) {
+            int changes = run(insert_record_, [&](SQLite::Statement& s) {
+                s.bindNoCopy(1, batch.source);
+                s.bindNoCopy(2, r.record_id);
+                s.bindNoCopy(3, r.type);
+                if (r.occurred_at)
+                    s.bindNoCopy(4, *r.occurred_at);
+                else
+                    s.bind(4);
+                s.bindNoCopy(5, now);
+                s.bind(6, batch_id);
+                s.bindNoCopy(7, r.body);
+            });
+            ++(changes > 0 ? result.inserted : result.duplicates);
+        }
+
+        for (const auto& r : batch.rejected) {
+            // Keyed by the raw text's digest, not record_id: a rejected record may have no id,
+            // and the same bad record sent again should not pile up.
+            const std::string digest = sha256_hex(r.raw);
+            int changes = run(insert_rejected_, [&](SQLite::Statement& s) {
+                s.bindNoCopy(1, batch.source);
+                if (r.record_id)
+                    s.bindNoCopy(2, *r.record_id);
+                else
+                    s.bind(2);
+                s.bindNoCopy(3, r.reason_code);
+                s.bindNoCopy(4, r.reason);
+                s.bindNoCopy(5, r.raw);
+                s.bindNoCopy(6, digest);
+                s.bindNoCopy(7, now);
+                s.bind(8, batch_id);
+            });
+            ++(changes > 0 ? result.rejected : result.rejected_duplicates);
+        }
+
+        if (batch.cursor) {
+            result.cursor_changed = run(upsert_cursor_, [&](SQLite::Statement& s) {
+                                        s.bindNoCopy(1, batch.source);
+                                        s.bindNoCopy(2, *batch.cursor);
+                                        s.bindNoCopy(3, now);
+                                        s.bind(4, batch_id);
+                                    }) > 0;
+        }
+
+        if (result.inserted == 0 && result.rejected == 0 && !result.cursor_changed) {
+            // A pure replay: remove the audit row too, so replaying leaves the file as it was.
+            run(drop_batch_, [&](SQLite::Statement& s) { s.bind(1, batch_id); });
+        } else {
+            run(finish_batch_, [&](SQLite::Statement& s) {
+                s.bind(1, static_cast<std::int64_t>(result.inserted));
+                s.bind(2, static_cast<std::int64_t>(result.duplicates));
+                s.bind(3, static_cast<std::int64_t>(result.rejected));
+                if (result.cursor_changed)
+                    s.bindNoCopy(4, *batch.cursor);
+                else
+                    s.bind(4);
+                s.bind(5, batch_id);
+            });
+            result.batch_id = batch_id;
+        }
+        tx.commit();
+        return result;
+    }
+
+    // Binds, executes and resets a cached write statement; returns the rows it changed.
+    template <typename Bind>
+    static int run(SQLite::Statement& s, Bind&& bind) {
+        bind(s);
+        int changes = s.exec();
+        s.reset();
+        // bindNoCopy leaves pointers into the caller's strings; do not keep them past the call.
+        s.clearBindings();
+        return changes;
+    }
+
+    std::int64_t count(const char* table, std::optional<std::string_view> source) {
+        // Table names come from the three literals above, never from input.
+        std::string sql = std::string("SELECT count(*) FROM ") + table;
+        if (source) sql += " WHERE source = ?";
+        SQLite::Statement q(db_, sql);
+        if (source) q.bind(1, std::string(*source));
+        q.executeStep();
+        return q.getColumn(0).getInt64();
+    }
+
+    SqliteStoreOptions options_;
+    std::mutex mutex_;
+    // The connection must outlive its statements: members are destroyed in reverse order.
+    SQLite::Database db_;
+    SQLite::Statement insert_batch_;
+    SQLite::Statement finish_batch_;
+    SQLite::Statement drop_batch_;
+    SQLite::Statement insert_record_;
+    SQLite::Statement insert_rejected_;
+    SQLite::Statement upsert_cursor_;
+    SQLite::Statement select_cursor_;
+};
+
+}  // namespace
+
+std::unique_ptr<ProfileStore> open_sqlite_store(const std::filesystem::path& path,
+                                                SqliteStoreOptions options) {
+    try {
+        return std::make_unique<SqliteStore>(path, std::move(options));
+    } catch (...) {
+        rethrow_as_store_error("opening the store " + path.string());
+    }
+}
+
+}  // namespace cdphub::store
