@@ -65,8 +65,239 @@ CREATE INDEX cursors_by_batch ON cursors (batch_id);
 )sql");
 }
 
+// The unified profile: identity graph, traits with provenance, events, orders, consent, and the
+// merge log that makes every merge explainable and reversible. docs/store.md, "schema version 2".
+void v2_profiles(SQLite::Database& db) {
+    db.exec(R"sql(
+CREATE TABLE profiles (
+    id          INTEGER PRIMARY KEY,
+    created_at  TEXT    NOT NULL,
+    updated_at  TEXT    NOT NULL,
+    -- Set when this profile was merged into another: the row stays as a tombstone so that old
+    -- ids (in logs, exports, destinations) can still be followed to the live profile.
+    merged_into INTEGER REFERENCES profiles (id),
+    merged_at   TEXT
+);
+CREATE INDEX profiles_by_merged_into ON profiles (merged_into);
+
+-- Which record went to which profile. profile_id follows merges; resolved_profile_id is the profile
+-- the record first resolved to, which unmerge uses to give split-off profiles their old ids back.
+ALTER TABLE records ADD COLUMN profile_id INTEGER REFERENCES profiles (id);
+ALTER TABLE records ADD COLUMN resolved_profile_id INTEGER REFERENCES profiles (id);
+-- What resolution did with the record's identifiers: linked, blocked, dropped (and why).
+ALTER TABLE records ADD COLUMN resolution TEXT CHECK (resolution IS NULL OR json_valid(resolution));
+CREATE INDEX records_by_profile ON records (profile_id, id);
+
+CREATE TABLE profile_identifiers (
+    type          TEXT    NOT NULL,
+    value         TEXT    NOT NULL,
+    profile_id    INTEGER NOT NULL REFERENCES profiles (id),
+    hashed        INTEGER NOT NULL DEFAULT 0 CHECK (hashed IN (0, 1)),
+    first_seen_at TEXT    NOT NULL,
+    source        TEXT    NOT NULL,
+    record_id     INTEGER REFERENCES records (id),
+    PRIMARY KEY (type, value)
+);
+CREATE INDEX profile_identifiers_by_profile ON profile_identifiers (profile_id, type);
+
+-- The winning value of each trait, with where and when it was observed. `value` holds the native
+-- SQL value (TEXT, INTEGER or REAL; booleans as 0/1; objects and arrays as JSON text) and `kind`
+-- says which JSON type it was, so that "5", 5 and true never compare equal.
+CREATE TABLE profile_traits (
+    profile_id  INTEGER NOT NULL REFERENCES profiles (id),
+    name        TEXT    NOT NULL,
+    kind        TEXT    NOT NULL CHECK (kind IN ('string', 'number', 'boolean', 'object', 'array')),
+    value,
+    source      TEXT    NOT NULL,
+    observed_at TEXT    NOT NULL,
+    record_id   INTEGER REFERENCES records (id),
+    PRIMARY KEY (profile_id, name)
+);
+CREATE INDEX profile_traits_by_value ON profile_traits (name, kind, value, profile_id);
+
+CREATE TABLE events (
+    id          INTEGER PRIMARY KEY,
+    profile_id  INTEGER NOT NULL REFERENCES profiles (id),
+    record_id   INTEGER NOT NULL UNIQUE REFERENCES records (id),
+    source      TEXT    NOT NULL,
+    event       TEXT    NOT NULL,
+    occurred_at TEXT    NOT NULL,
+    properties  TEXT    NOT NULL CHECK (json_valid(properties))
+);
+CREATE INDEX events_by_profile ON events (profile_id, event, occurred_at);
+CREATE INDEX events_by_name ON events (event, occurred_at, profile_id);
+
+-- One row per order (source + order_id); a later record of the same order (refund, status
+-- change) updates it. occurred_at is when the order was placed (its earliest record).
+CREATE TABLE orders (
+    id             INTEGER PRIMARY KEY,
+    profile_id     INTEGER NOT NULL REFERENCES profiles (id),
+    source         TEXT    NOT NULL,
+    order_id       TEXT    NOT NULL,
+    record_id      INTEGER NOT NULL REFERENCES records (id),
+    occurred_at    TEXT    NOT NULL,
+    updated_at     TEXT    NOT NULL,
+    currency       TEXT    NOT NULL,
+    total_minor    INTEGER NOT NULL,
+    tax_minor      INTEGER,
+    discount_minor INTEGER,
+    status         TEXT,
+    lines          TEXT    NOT NULL CHECK (json_valid(lines)),
+    UNIQUE (source, order_id)
+);
+CREATE INDEX orders_by_profile ON orders (profile_id, occurred_at);
+CREATE INDEX orders_by_time ON orders (occurred_at, profile_id);
+
+-- The current consent per purpose: the most recent decision wins.
+CREATE TABLE consents (
+    profile_id    INTEGER NOT NULL REFERENCES profiles (id),
+    purpose       TEXT    NOT NULL,
+    granted       INTEGER NOT NULL CHECK (granted IN (0, 1)),
+    source        TEXT    NOT NULL,
+    collected_via TEXT,
+    occurred_at   TEXT    NOT NULL,
+    record_id     INTEGER REFERENCES records (id),
+    PRIMARY KEY (profile_id, purpose)
+);
+CREATE INDEX consents_by_purpose ON consents (purpose, granted, profile_id);
+
+CREATE TABLE merge_log (
+    id                        INTEGER PRIMARY KEY,
+    merged_at                 TEXT    NOT NULL,
+    survivor_id               INTEGER NOT NULL REFERENCES profiles (id),
+    absorbed_id               INTEGER NOT NULL REFERENCES profiles (id),
+    -- The triggering record matched the survivor by one identifier and the absorbed profile by
+    -- another: together they are the link an unmerge cuts.
+    survivor_identifier_type  TEXT    NOT NULL,
+    survivor_identifier_value TEXT    NOT NULL,
+    absorbed_identifier_type  TEXT    NOT NULL,
+    absorbed_identifier_value TEXT    NOT NULL,
+    record_id                 INTEGER REFERENCES records (id),
+    undone_by                 INTEGER REFERENCES unmerges (id)
+);
+CREATE INDEX merge_log_by_survivor ON merge_log (survivor_id);
+CREATE INDEX merge_log_by_absorbed ON merge_log (absorbed_id);
+
+CREATE TABLE unmerges (
+    id           INTEGER PRIMARY KEY,
+    unmerged_at  TEXT    NOT NULL,
+    merge_id     INTEGER NOT NULL REFERENCES merge_log (id),
+    reason       TEXT,
+    -- The profiles the affected records resolved to afterwards, as a JSON array of ids.
+    profiles     TEXT    NOT NULL CHECK (json_valid(profiles))
+);
+
+-- Pairs of identifiers that must never end up in one profile (written by unmerge). Resolution
+-- treats a pair like a broken limit: the incoming record's lowest-priority identifier is dropped.
+CREATE TABLE identity_separations (
+    id          INTEGER PRIMARY KEY,
+    type_a      TEXT    NOT NULL,
+    value_a     TEXT    NOT NULL,
+    type_b      TEXT    NOT NULL,
+    value_b     TEXT    NOT NULL,
+    unmerge_id  INTEGER REFERENCES unmerges (id),
+    created_at  TEXT    NOT NULL,
+    UNIQUE (type_a, value_a, type_b, value_b)
+);
+CREATE INDEX identity_separations_by_b ON identity_separations (type_b, value_b);
+
+-- Computed traits (manifests/traits), materialized for readers; segments compute them live.
+CREATE TABLE computed_traits (
+    profile_id  INTEGER NOT NULL REFERENCES profiles (id),
+    name        TEXT    NOT NULL,
+    kind        TEXT    NOT NULL CHECK (kind IN ('string', 'number', 'boolean', 'object', 'array')),
+    value,
+    computed_at TEXT    NOT NULL,
+    PRIMARY KEY (profile_id, name)
+);
+)sql");
+}
+
+// Segments and their memberships (history kept: a row per stay in a segment).
+void v3_segments(SQLite::Database& db) {
+    db.exec(R"sql(
+CREATE TABLE segments (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT    NOT NULL UNIQUE,
+    expression   TEXT    NOT NULL,
+    ast          TEXT    NOT NULL CHECK (json_valid(ast)),
+    created_at   TEXT    NOT NULL,
+    updated_at   TEXT    NOT NULL,
+    evaluated_at TEXT
+);
+
+CREATE TABLE segment_memberships (
+    id         INTEGER PRIMARY KEY,
+    segment_id INTEGER NOT NULL REFERENCES segments (id),
+    profile_id INTEGER NOT NULL REFERENCES profiles (id),
+    entered_at TEXT    NOT NULL,
+    exited_at  TEXT
+);
+CREATE UNIQUE INDEX segment_memberships_current ON segment_memberships (segment_id, profile_id)
+    WHERE exited_at IS NULL;
+CREATE INDEX segment_memberships_by_profile ON segment_memberships (profile_id);
+)sql");
+}
+
+// Activation: bindings of segment x destination, what each destination was last told, and the
+// durable outbox of changes (diffs) waiting for delivery.
+void v4_activation(SQLite::Database& db) {
+    db.exec(R"sql(
+CREATE TABLE activation_bindings (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT    NOT NULL UNIQUE,
+    segment_id  INTEGER NOT NULL REFERENCES segments (id),
+    destination TEXT    NOT NULL,
+    mapping     TEXT    NOT NULL CHECK (json_valid(mapping)),
+    created_at  TEXT    NOT NULL,
+    updated_at  TEXT    NOT NULL
+);
+
+-- Per binding and profile: the payload the destination holds once every planned change is
+-- delivered. A diff compares the segment's current members and mapped fields with this.
+CREATE TABLE activation_state (
+    binding_id INTEGER NOT NULL REFERENCES activation_bindings (id),
+    profile_id INTEGER NOT NULL REFERENCES profiles (id),
+    payload    TEXT    NOT NULL CHECK (json_valid(payload)),
+    planned_at TEXT    NOT NULL,
+    PRIMARY KEY (binding_id, profile_id)
+);
+
+CREATE TABLE activation_diffs (
+    id          INTEGER PRIMARY KEY,
+    binding_id  INTEGER NOT NULL REFERENCES activation_bindings (id),
+    created_at  TEXT    NOT NULL,
+    backfill    INTEGER NOT NULL CHECK (backfill IN (0, 1)),
+    entered     INTEGER NOT NULL,
+    exited      INTEGER NOT NULL,
+    changed     INTEGER NOT NULL
+);
+CREATE INDEX activation_diffs_by_binding ON activation_diffs (binding_id, id);
+
+-- The outbox: one row per change to deliver. Delivery marks rows; it never deletes undelivered
+-- ones, so a crash between planning and delivering repeats delivery but loses nothing.
+CREATE TABLE activation_changes (
+    id           INTEGER PRIMARY KEY,
+    diff_id      INTEGER NOT NULL REFERENCES activation_diffs (id),
+    binding_id   INTEGER NOT NULL REFERENCES activation_bindings (id),
+    profile_id   INTEGER NOT NULL REFERENCES profiles (id),
+    op           TEXT    NOT NULL CHECK (op IN ('enter', 'exit', 'update')),
+    payload      TEXT    NOT NULL CHECK (json_valid(payload)),
+    status       TEXT    NOT NULL DEFAULT 'pending'
+                         CHECK (status IN ('pending', 'delivered', 'rejected', 'dead')),
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    last_error   TEXT,
+    delivered_at TEXT
+);
+CREATE INDEX activation_changes_pending ON activation_changes (binding_id, status, id);
+)sql");
+}
+
 const Migration kMigrations[] = {
     {1, "ingest: records, rejected_records, cursors, ingest_batches", v1_ingest},
+    {2, "profiles: identity graph, traits, events, orders, consents, merge log", v2_profiles},
+    {3, "segments and memberships", v3_segments},
+    {4, "activation: bindings, state and the outbox of changes", v4_activation},
 };
 
 }  // namespace

@@ -6,11 +6,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "store/profile_details.hpp"
+#include "store/profile_writer.hpp"
 
 namespace cdphub::store {
 
@@ -49,6 +53,8 @@ struct BatchResult {
     // The ingest batch row that records this commit; nullopt when the batch changed nothing
     // (a pure replay leaves no trace, so replaying is idempotent down to the audit table).
     std::optional<std::int64_t> batch_id;
+    // Profiles the batch's records created or changed (merged-away ones included), sorted.
+    std::vector<ProfileId> changed_profiles;
 
     bool changed_anything() const { return batch_id.has_value(); }
 };
@@ -113,7 +119,22 @@ class ProfileStore {
     // Stores the batch atomically: every accepted record, every rejection and the cursor, or
     // nothing. Replaying a batch (same source + record_id, same rejected raw text, same cursor)
     // changes nothing and reports the records as duplicates.
-    virtual BatchResult commit_batch(const Batch& batch) = 0;
+    // With an applier, each newly stored record is handed to it (identity resolution) in the
+    // same transaction; if it throws, nothing of the batch is stored.
+    virtual BatchResult commit_batch(const Batch& batch, RecordApplier* applier) = 0;
+    BatchResult commit_batch(const Batch& batch) { return commit_batch(batch, nullptr); }
+
+    // Runs `work` in one write transaction (unmerge, maintenance): all of it or nothing.
+    // Returns the profiles it changed.
+    virtual std::vector<ProfileId> write_profiles(
+        const std::function<void(ProfileWriter&)>& work) = 0;
+
+    // The live profile holding identifier (type, value), nullopt if none does.
+    virtual std::optional<ProfileId> find_profile(std::string_view type,
+                                                  std::string_view value) = 0;
+    // Everything known about a profile (a merged id is followed to its live profile).
+    virtual std::optional<ProfileDetails> profile_details(ProfileId id) = 0;
+    virtual ProfileCounts profile_counts() = 0;
 
     // The last committed cursor of `source`, nullopt if it never committed one.
     virtual std::optional<std::string> cursor(std::string_view source) = 0;

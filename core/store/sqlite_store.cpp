@@ -6,6 +6,8 @@
 #include <mutex>
 
 #include "common/sha256.hpp"
+#include "store/sqlite_profile_reads.hpp"
+#include "store/sqlite_profile_writer.hpp"
 
 namespace cdphub::store {
 
@@ -45,18 +47,69 @@ class SqliteStore final : public ProfileStore {
               "VALUES (?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET "
               "cursor = excluded.cursor, updated_at = excluded.updated_at, "
               "batch_id = excluded.batch_id WHERE cursors.cursor IS NOT excluded.cursor"),
-          select_cursor_(db_, "SELECT cursor FROM cursors WHERE source = ?") {}
+          select_cursor_(db_, "SELECT cursor FROM cursors WHERE source = ?"),
+          writer_(db_) {}
 
-    BatchResult commit_batch(const Batch& batch) override {
+    BatchResult commit_batch(const Batch& batch, RecordApplier* applier) override {
         std::lock_guard lock(mutex_);
         try {
-            return commit_locked(batch);
+            return commit_locked(batch, applier);
         } catch (...) {
             // A statement that failed mid-step must be reset before its next use.
             for (auto* s : {&insert_batch_, &finish_batch_, &drop_batch_, &insert_record_,
                             &insert_rejected_, &upsert_cursor_})
                 s->tryReset();
+            writer_.reset_statements();
             rethrow_as_store_error("committing a batch of source '" + batch.source + "'");
+        }
+    }
+
+    std::vector<ProfileId> write_profiles(
+        const std::function<void(ProfileWriter&)>& work) override {
+        std::lock_guard lock(mutex_);
+        try {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            writer_.begin(format_timestamp(options_.clock()));
+            work(writer_);
+            tx.commit();
+            const auto& changed = writer_.changed_profiles();
+            return {changed.begin(), changed.end()};
+        } catch (const SQLite::Exception&) {
+            writer_.reset_statements();
+            rethrow_as_store_error("updating profiles");
+        } catch (...) {
+            // The work's own errors (StoreError, an engine's refusal) pass through unchanged;
+            // the transaction has rolled back either way.
+            writer_.reset_statements();
+            throw;
+        }
+    }
+
+    std::optional<ProfileId> find_profile(std::string_view type,
+                                          std::string_view value) override {
+        std::lock_guard lock(mutex_);
+        try {
+            return read_find_profile(db_, type, value);
+        } catch (...) {
+            rethrow_as_store_error("looking up a profile");
+        }
+    }
+
+    std::optional<ProfileDetails> profile_details(ProfileId id) override {
+        std::lock_guard lock(mutex_);
+        try {
+            return read_profile_details(db_, id);
+        } catch (...) {
+            rethrow_as_store_error("reading profile " + std::to_string(id));
+        }
+    }
+
+    ProfileCounts profile_counts() override {
+        std::lock_guard lock(mutex_);
+        try {
+            return read_profile_counts(db_);
+        } catch (...) {
+            rethrow_as_store_error("counting profiles");
         }
     }
 
@@ -144,11 +197,12 @@ class SqliteStore final : public ProfileStore {
     }
 
   private:
-    BatchResult commit_locked(const Batch& batch) {
+    BatchResult commit_locked(const Batch& batch, RecordApplier* applier) {
         BatchResult result;
         // IMMEDIATE: take the write lock now rather than fail to upgrade a read lock halfway.
         SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
         const std::string now = format_timestamp(options_.clock());
+        writer_.begin(now);
 
         run(insert_batch_, [&](SQLite::Statement& s) {
             s.bind(1, batch.source);
@@ -156,7 +210,8 @@ class SqliteStore final : public ProfileStore {
         });
         const std::int64_t batch_id = db_.getLastInsertRowid();
 
-        for (const auto& r : batch.accepted) {
+        for (std::size_t i = 0; i < batch.accepted.size(); ++i) {
+            const auto& r = batch.accepted[i];
             int changes = run(insert_record_, [&](SQLite::Statement& s) {
                 s.bindNoCopy(1, batch.source);
                 s.bindNoCopy(2, r.record_id);
@@ -170,6 +225,7 @@ class SqliteStore final : public ProfileStore {
                 s.bindNoCopy(7, r.body);
             });
             ++(changes > 0 ? result.inserted : result.duplicates);
+            if (changes > 0 && applier) applier->apply(i, db_.getLastInsertRowid(), writer_);
         }
 
         for (const auto& r : batch.rejected) {
@@ -218,6 +274,8 @@ class SqliteStore final : public ProfileStore {
             result.batch_id = batch_id;
         }
         tx.commit();
+        const auto& changed = writer_.changed_profiles();
+        result.changed_profiles.assign(changed.begin(), changed.end());
         return result;
     }
 
@@ -253,6 +311,7 @@ class SqliteStore final : public ProfileStore {
     SQLite::Statement insert_rejected_;
     SQLite::Statement upsert_cursor_;
     SQLite::Statement select_cursor_;
+    SqliteProfileWriter writer_;
 };
 
 }  // namespace
