@@ -248,7 +248,10 @@ CREATE TABLE activation_bindings (
     name        TEXT    NOT NULL UNIQUE,
     segment_id  INTEGER NOT NULL REFERENCES segments (id),
     destination TEXT    NOT NULL,
+    -- [{"field": destination field, "operand": "identifiers.email" | "traits.x" | ...}, ...]
     mapping     TEXT    NOT NULL CHECK (json_valid(mapping)),
+    -- Consent purpose a profile must have granted to be sent; NULL: no consent check.
+    purpose     TEXT,
     created_at  TEXT    NOT NULL,
     updated_at  TEXT    NOT NULL
 );

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/activation_types.hpp"
 #include "store/profile_details.hpp"
 #include "store/profile_writer.hpp"
 
@@ -135,6 +136,28 @@ class ProfileStore {
     // Everything known about a profile (a merged id is followed to its live profile).
     virtual std::optional<ProfileDetails> profile_details(ProfileId id) = 0;
     virtual ProfileCounts profile_counts() = 0;
+
+    // --- segments (schema version 3) ---------------------------------------------------------
+    // Inserts or updates a segment by name; membership stays until the next evaluation.
+    virtual void define_segment(const SegmentDefinition& segment) = 0;
+    virtual std::vector<SegmentDefinition> segments() = 0;
+    // Real-time membership: enters or exits the given profiles only. Throws UnknownName.
+    virtual MembershipDelta update_members(
+        std::string_view segment, const std::vector<std::pair<ProfileId, bool>>& changes) = 0;
+    virtual std::vector<ProfileId> members(std::string_view segment) = 0;
+
+    // --- activation (schema version 4) -------------------------------------------------------
+    virtual void define_binding(const BindingDefinition& binding) = 0;
+    // Compares the binding's segment (members with consent, mapped fields) with what the
+    // destination was planned to hold and writes the difference to the outbox, atomically: a
+    // crash before delivery repeats delivery, never loses a change. Throws UnknownName.
+    virtual DiffSummary plan_diff(std::string_view binding) = 0;
+    virtual std::vector<PendingChange> pending_changes(std::string_view binding,
+                                                       std::size_t limit) = 0;
+    // Records delivery outcomes; `error` is kept for failed ones (the vendor's answer).
+    virtual void settle_changes(const std::vector<std::pair<std::int64_t, ChangeOutcome>>& outcomes,
+                                const std::string& error = {}) = 0;
+    virtual std::vector<BindingStatus> binding_status() = 0;
 
     // The last committed cursor of `source`, nullopt if it never committed one.
     virtual std::optional<std::string> cursor(std::string_view source) = 0;

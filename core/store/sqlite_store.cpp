@@ -18,7 +18,7 @@ std::optional<std::string> optional_text(const SQLite::Column& c) {
     return c.getString();
 }
 
-class SqliteStore final : public ProfileStore {
+class SqliteStore final : public SqliteProfileStore {
   public:
     SqliteStore(const std::filesystem::path& path, SqliteStoreOptions options)
         : options_(std::move(options)),
@@ -102,6 +102,92 @@ class SqliteStore final : public ProfileStore {
         } catch (...) {
             rethrow_as_store_error("reading profile " + std::to_string(id));
         }
+    }
+
+    void with_connection(
+        const std::function<void(SQLite::Database&, const std::string&)>& fn) override {
+        std::lock_guard lock(mutex_);
+        try {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            fn(db_, format_timestamp(options_.clock()));
+            tx.commit();
+        } catch (const SQLite::Exception&) {
+            rethrow_as_store_error("running a store query");
+        }
+    }
+
+    MembershipDelta evaluate_segment(std::string_view segment, const std::string& select_sql,
+                                     const std::vector<SqlParam>& params) override {
+        MembershipDelta d;
+        with_connection([&](SQLite::Database& db, const std::string& now) {
+            d = sqlite_evaluate_segment(db, segment, select_sql, params, now);
+        });
+        return d;
+    }
+
+    void define_segment(const SegmentDefinition& segment) override {
+        with_connection([&](SQLite::Database& db, const std::string& now) {
+            sqlite_define_segment(db, segment, now);
+        });
+    }
+
+    std::vector<SegmentDefinition> segments() override {
+        std::vector<SegmentDefinition> out;
+        with_connection([&](SQLite::Database& db, const std::string&) { out = sqlite_segments(db); });
+        return out;
+    }
+
+    MembershipDelta update_members(std::string_view segment,
+                                   const std::vector<std::pair<ProfileId, bool>>& changes) override {
+        MembershipDelta d;
+        with_connection([&](SQLite::Database& db, const std::string& now) {
+            d = sqlite_update_members(db, segment, changes, now);
+        });
+        return d;
+    }
+
+    std::vector<ProfileId> members(std::string_view segment) override {
+        std::vector<ProfileId> out;
+        with_connection(
+            [&](SQLite::Database& db, const std::string&) { out = sqlite_members(db, segment); });
+        return out;
+    }
+
+    void define_binding(const BindingDefinition& binding) override {
+        with_connection([&](SQLite::Database& db, const std::string& now) {
+            sqlite_define_binding(db, binding, now);
+        });
+    }
+
+    DiffSummary plan_diff(std::string_view binding) override {
+        DiffSummary d;
+        with_connection([&](SQLite::Database& db, const std::string& now) {
+            d = sqlite_plan_diff(db, binding, now);
+        });
+        return d;
+    }
+
+    std::vector<PendingChange> pending_changes(std::string_view binding,
+                                               std::size_t limit) override {
+        std::vector<PendingChange> out;
+        with_connection([&](SQLite::Database& db, const std::string&) {
+            out = sqlite_pending_changes(db, binding, limit);
+        });
+        return out;
+    }
+
+    void settle_changes(const std::vector<std::pair<std::int64_t, ChangeOutcome>>& outcomes,
+                        const std::string& error) override {
+        with_connection([&](SQLite::Database& db, const std::string& now) {
+            sqlite_settle_changes(db, outcomes, error, now);
+        });
+    }
+
+    std::vector<BindingStatus> binding_status() override {
+        std::vector<BindingStatus> out;
+        with_connection(
+            [&](SQLite::Database& db, const std::string&) { out = sqlite_binding_status(db); });
+        return out;
     }
 
     ProfileCounts profile_counts() override {
@@ -316,7 +402,7 @@ class SqliteStore final : public ProfileStore {
 
 }  // namespace
 
-std::unique_ptr<ProfileStore> open_sqlite_store(const std::filesystem::path& path,
+std::unique_ptr<SqliteProfileStore> open_sqlite_store(const std::filesystem::path& path,
                                                 SqliteStoreOptions options) {
     try {
         return std::make_unique<SqliteStore>(path, std::move(options));

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "store/database.hpp"
+#include "store/sqlite_activation.hpp"
 #include "store/profile_store.hpp"
 
 namespace cdphub::store {
@@ -19,10 +20,26 @@ struct SqliteStoreOptions {
     };
 };
 
+// The SQLite store, with access to its connection for SQLite-specific engines (the segment SQL
+// compiler's queries): the engine stays backend-neutral behind ProfileStore, and a PostgreSQL
+// backend would bring its own dialect.
+class SqliteProfileStore : public ProfileStore {
+  public:
+    // Runs `fn` with the connection under the store's lock, in a write transaction (committed if
+    // `fn` returns, rolled back if it throws). `now` is the transaction's timestamp. SQLite errors
+    // become StoreError; other exceptions pass through.
+    virtual void with_connection(
+        const std::function<void(SQLite::Database& db, const std::string& now)>& fn) = 0;
+    // Evaluates a compiled segment query and makes its result the segment's membership.
+    virtual MembershipDelta evaluate_segment(std::string_view segment,
+                                             const std::string& select_sql,
+                                             const std::vector<SqlParam>& params) = 0;
+};
+
 // Opens (creating and migrating as needed) the store file at `path`. Throws StoreError.
 // One writer connection per store object; writes are serialized on it. Open one store per file per
 // process: a second process (or object) on the same file works, but waits for the lock.
-std::unique_ptr<ProfileStore> open_sqlite_store(const std::filesystem::path& path,
+std::unique_ptr<SqliteProfileStore> open_sqlite_store(const std::filesystem::path& path,
                                                 SqliteStoreOptions options = {});
 
 }  // namespace cdphub::store
