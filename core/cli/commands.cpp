@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "pipeline/segments.hpp"
 
 #include <unistd.h>
 
@@ -161,6 +162,10 @@ int cmd_validate(const GlobalOptions& g) {
     auto l = load_all(g);
     Diagnostics all = l.manifests.diagnostics;
     all.insert(all.end(), l.config_problems.begin(), l.config_problems.end());
+    // Segment, computed-trait and mapping expressions, parsed by the segment language itself.
+    auto expr =
+        manifest::validate_expressions(l.manifests, pipeline::expression_checker(l.manifests));
+    all.insert(all.end(), expr.begin(), expr.end());
     manifest::sort_diagnostics(all);  // by file, then line, as the admin reads them
     // Plugins that failed to load matter only if a manifest needs them; they are listed by
     // 'cdphub plugins'. Unknown-plugin errors already say so.

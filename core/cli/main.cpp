@@ -7,6 +7,8 @@
 #include <cdphub/plugin.h>
 
 #include "cli/commands.hpp"
+#include "cli/engine_commands.hpp"
+#include "cli/import_command.hpp"
 #include "http/client.hpp"
 #include "logging/logging.hpp"
 #include "manifest/manifest.hpp"
@@ -77,6 +79,64 @@ int main(int argc, char** argv) {
                      "Stop after about this many records (0: no limit)");
     auto* run = app.add_subcommand("run", "Run the hub: start every enabled connector");
 
+    // The profile engine's commands work on the store in hub.json's data_dir (cdphub.db).
+    cli::ImportOptions import_opts;
+    std::string import_file;
+    auto* import = app.add_subcommand(
+        "import",
+        "Import a file of canonical records (NDJSON) through normalization and identity "
+        "resolution; re-importing skips what is already stored");
+    import->add_option("file", import_file, "NDJSON file, one canonical record per line")
+        ->required()
+        ->check(CLI::ExistingFile);
+    import->add_option("--source", import_opts.source, "Source name the records are filed under")
+        ->required();
+    import->add_option("--batch-size", import_opts.batch_size, "Records per transaction")
+        ->capture_default_str();
+    bool no_segments = false;
+    import->add_flag("--no-segments", no_segments, "Skip the segment evaluation at the end");
+
+    std::string who, reason, expression, name;
+    std::int64_t merge_id = 0;
+    std::size_t limit = 10;
+    auto* profile = app.add_subcommand("profile", "Look at unified profiles");
+    profile->require_subcommand(1);
+    auto* profile_show =
+        profile->add_subcommand("show", "Identifiers, traits, consent, activity, segments");
+    profile_show->add_option("who", who, "Profile id or TYPE:VALUE (email:ann@shop.io)")
+        ->required();
+    auto* profile_explain = profile->add_subcommand(
+        "explain", "Why a profile is what it is: provenance, merges, unlinked identifiers");
+    profile_explain->add_option("who", who, "Profile id or TYPE:VALUE")->required();
+    auto* profile_unmerge = profile->add_subcommand(
+        "unmerge", "Split a wrong merge and resolve the affected records again");
+    profile_unmerge->add_option("merge", merge_id, "Merge id (see 'cdphub profile explain')")
+        ->required();
+    profile_unmerge->add_option("--reason", reason, "Why, for the audit trail");
+
+    auto* segment = app.add_subcommand("segment", "Segments: list, preview, evaluate");
+    segment->require_subcommand(1);
+    auto* segment_list = segment->add_subcommand("list", "Segments with their member counts");
+    auto* segment_preview = segment->add_subcommand(
+        "preview", "Count and sample the profiles an expression selects, without saving it");
+    segment_preview->add_option("expression", expression, "Segment expression")->required();
+    segment_preview->add_option("--limit", limit, "Sample size")->capture_default_str();
+    auto* segment_evaluate =
+        segment->add_subcommand("evaluate", "Recompute segment membership over the whole store");
+    segment_evaluate->add_option("name", name, "One segment (default: all)");
+
+    auto* activation = app.add_subcommand("activation", "Activation diffs");
+    activation->require_subcommand(1);
+    auto* activation_plan = activation->add_subcommand(
+        "plan", "Compute a binding's diff since the last one and queue it for delivery");
+    activation_plan->add_option("binding", name, "Activation binding name")->required();
+    auto* activations =
+        app.add_subcommand("activations", "Status of every activation binding and its outbox");
+    std::string rejected_source;
+    auto* rejected = app.add_subcommand("rejected", "Records the hub could not use, and why");
+    rejected->add_option("--source", rejected_source, "Only this source");
+    rejected->add_option("--limit", limit, "How many")->capture_default_str();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -112,6 +172,20 @@ int main(int argc, char** argv) {
         }
         if (*read) return cli::cmd_read(g, instance, read_opts);
         if (*run) return cli::cmd_run(g);
+        if (*import) {
+            import_opts.file = import_file;
+            import_opts.evaluate_segments = !no_segments;
+            return cli::cmd_import(g, import_opts);
+        }
+        if (*profile_show) return cli::cmd_profile_show(g, who, false);
+        if (*profile_explain) return cli::cmd_profile_show(g, who, true);
+        if (*profile_unmerge) return cli::cmd_profile_unmerge(g, merge_id, reason);
+        if (*segment_list) return cli::cmd_segment_list(g);
+        if (*segment_preview) return cli::cmd_segment_preview(g, expression, limit);
+        if (*segment_evaluate) return cli::cmd_segment_evaluate(g, name);
+        if (*activation_plan) return cli::cmd_activation_plan(g, name);
+        if (*activations) return cli::cmd_activations(g);
+        if (*rejected) return cli::cmd_rejected(g, rejected_source, limit);
     } catch (const std::exception& e) {
         std::cerr << "cdphub: internal error: " << e.what() << "\n";
         return cli::kProblems;

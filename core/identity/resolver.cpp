@@ -27,7 +27,7 @@ struct Candidate {
 // involved (the identifiers that may be dropped to fix it).
 struct Conflict {
     std::string reason;
-    std::set<std::string> types;           // limit conflicts: the type over its limit
+    std::set<std::string> types;            // limit conflicts: the type over its limit
     std::set<IdentifierValue> identifiers;  // separation conflicts: the two separated values
 };
 
@@ -74,9 +74,8 @@ class Matcher {
         for (const auto& [type, vals] : values) {
             // A profile that already exceeds a limit (rules tightened since) is not made worse
             // by records that add nothing of that type; only growth beyond both counts.
-            std::size_t allowed =
-                std::max<std::size_t>(static_cast<std::size_t>(rules_.limit(type)),
-                                      largest_single[type]);
+            std::size_t allowed = std::max<std::size_t>(
+                static_cast<std::size_t>(rules_.limit(type)), largest_single[type]);
             if (vals.size() > allowed)
                 return Conflict{"linking would give one profile " + std::to_string(vals.size()) +
                                     " " + type + " values (limit " +
@@ -272,9 +271,8 @@ void Resolver::apply_content(const normalize::NormalizedRecord& r, store::Record
                 o.discount_minor = r.order->discount_minor;
                 if (!r.order->status.empty()) o.status = r.order->status;
                 for (const auto& l : r.order->lines) {
-                    nlohmann::json line = {{"sku", l.sku},
-                                           {"quantity", l.quantity},
-                                           {"price_minor", l.price_minor}};
+                    nlohmann::json line = {
+                        {"sku", l.sku}, {"quantity", l.quantity}, {"price_minor", l.price_minor}};
                     if (!l.name.empty()) line["name"] = l.name;
                     o.lines.push_back(std::move(line));
                 }
@@ -324,8 +322,8 @@ UnmergeResult Resolver::unmerge(std::int64_t merge_id, const std::string& reason
         // Every merge inside the family is replayed, so all of them are undone here and the
         // ones that still hold are logged again by the replay.
         auto undone = w.merges_into(family);
-        result.unmerge_id = w.record_unmerge(merge_id, reason, entry->survivor_link,
-                                             entry->absorbed_link, undone);
+        result.unmerge_id =
+            w.record_unmerge(merge_id, reason, entry->survivor_link, entry->absorbed_link, undone);
 
         auto records = w.records_of(*live);
         w.clear_profile(*live);
@@ -342,8 +340,8 @@ UnmergeResult Resolver::unmerge(std::int64_t merge_id, const std::string& reason
             if (!normalized.ok()) {
                 // The record was accepted once; under today's rules it no longer is. Keep it
                 // unassigned with the reason rather than guessing a profile.
-                w.assign_record(rec.key, std::nullopt,
-                                {{"error", normalized.rejection().message}}, true);
+                w.assign_record(rec.key, std::nullopt, {{"error", normalized.rejection().message}},
+                                true);
                 continue;
             }
             ApplyOptions opts;

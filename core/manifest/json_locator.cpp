@@ -224,6 +224,43 @@ std::pair<int, int> JsonLocator::locate(std::string_view pointer) const {
     }
 }
 
+std::pair<int, int> JsonLocator::locate_in_string(std::string_view pointer, size_t offset) const {
+    auto it = offsets_.find(pointer);
+    if (it == offsets_.end() || text_[it->second] != '"') return locate(pointer);
+    std::string_view t = text_;
+    size_t i = it->second + 1;  // in the text
+    size_t decoded = 0;         // bytes of the value before t[i]
+    while (i < t.size() && t[i] != '"') {
+        // One character: its length in the text and in the value.
+        size_t raw = 1, bytes = 1;
+        auto lead = static_cast<unsigned char>(t[i]);
+        if (t[i] == '\\') {
+            if (i + 1 >= t.size()) break;
+            raw = 2;
+            uint32_t cp = 0, low = 0;
+            if (t[i + 1] == 'u') {
+                // A u-escape (4 hex digits), or a surrogate pair of them: as many bytes as its
+                // UTF-8.
+                if (!read_hex4(t, i + 2, cp)) break;
+                raw = 6;
+                if (cp >= 0xD800 && cp < 0xDC00 && i + 7 < t.size() && t[i + 6] == '\\' &&
+                    t[i + 7] == 'u' && read_hex4(t, i + 8, low) && low >= 0xDC00 && low < 0xE000) {
+                    cp = 0x10000;
+                    raw = 12;
+                }
+                bytes = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+            }
+        } else if (lead >= 0xC0) {
+            raw = bytes = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+        }
+        // An offset inside a character (a multi-byte one, an escape) lands on its start.
+        if (decoded + bytes > offset) break;
+        decoded += bytes;
+        i = std::min(i + raw, t.size());
+    }
+    return position(i);
+}
+
 std::pair<int, int> JsonLocator::locate_key(std::string_view pointer) const {
     auto it = key_offsets_.find(pointer);
     if (it != key_offsets_.end()) return position(it->second);

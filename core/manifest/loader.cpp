@@ -1,22 +1,24 @@
 // Loading a manifest folder: hub.json and connectors/*.json, each checked against the embedded
-// schema, then turned into HubConfig and ConnectorManifest. Every problem becomes a Diagnostic and
-// loading goes on, so that one run shows the admin everything to fix.
+// schema, then turned into HubConfig and ConnectorManifest; the profile engine's manifests are
+// loaded by profile_loader.cpp. Every problem becomes a Diagnostic and loading goes on, so that
+// one run shows the admin everything to fix.
 #include <algorithm>
 #include <cctype>
 #include <system_error>
 
 #include "manifest/json_util.hpp"
+#include "manifest/load_util.hpp"
 #include "manifest/manifest.hpp"
 #include "manifest/parse.hpp"
 #include "manifest/schemas.hpp"
 
 namespace cdphub::manifest {
-namespace {
+
+namespace detail {
 
 namespace fs = std::filesystem;
-using detail::Json;
 
-Diagnostic problem(std::string file, std::string message, std::string hint = "") {
+Diagnostic problem(std::string file, std::string message, std::string hint) {
     Diagnostic d;
     d.file = std::move(file);
     d.message = std::move(message);
@@ -24,16 +26,26 @@ Diagnostic problem(std::string file, std::string message, std::string hint = "")
     return d;
 }
 
-Diagnostic warning(std::string file, std::string message, std::string hint = "") {
+Diagnostic warning(std::string file, std::string message, std::string hint) {
     auto d = problem(std::move(file), std::move(message), std::move(hint));
     d.severity = Diagnostic::Severity::warning;
     return d;
 }
 
-// Problems at `pointer` itself or below it.
+Diagnostic problem_at(const std::string& file, const JsonLocator* locator, std::string pointer,
+                      std::string message, bool key) {
+    auto d = problem(file, std::move(message));
+    d.pointer = std::move(pointer);
+    if (locator != nullptr) {
+        std::tie(d.line, d.column) =
+            key ? locator->locate_key(d.pointer) : locator->locate(d.pointer);
+    }
+    return d;
+}
+
 bool has_error_at(const Diagnostics& diags, std::string_view pointer) {
     return std::any_of(diags.begin(), diags.end(), [&](const Diagnostic& d) {
-        return d.is_error() && detail::pointer_within(d.pointer, pointer);
+        return d.is_error() && pointer_within(d.pointer, pointer);
     });
 }
 
@@ -42,7 +54,6 @@ fs::path resolve(const fs::path& root, const std::string& p) {
     return (path.is_relative() ? root / path : path).lexically_normal();
 }
 
-// "15m", "500ms": the schemas have checked the syntax already.
 std::chrono::milliseconds parse_duration(std::string_view s) {
     size_t digits = 0;
     while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits])) != 0) ++digits;
@@ -56,6 +67,87 @@ std::chrono::milliseconds parse_duration(std::string_view s) {
     return std::chrono::milliseconds(n * scale);
 }
 
+Schedule parse_schedule(const Json& value) {
+    Schedule s;
+    if (value.is_object()) {
+        s.kind = Schedule::Kind::interval;
+        s.every = std::chrono::duration_cast<std::chrono::seconds>(
+            parse_duration(value["every"].get<std::string>()));
+    }
+    return s;
+}
+
+Diagnostics check_file(const SchemaChecker& schema, const ParsedFile& parsed,
+                       const std::string& shown, HideFn hidden) {
+    CheckTarget target{shown, parsed.locator.get(), "", std::move(hidden)};
+    auto out = schema.check(*parsed.doc, target);
+    for (const auto& pointer : parsed.locator->duplicate_keys()) {
+        Diagnostic d =
+            problem(shown, "", "the JSON parser keeps only the last one; remove the other");
+        d.pointer = pointer;
+        auto key = unescape_token(pointer.substr(pointer.rfind('/') + 1));
+        d.message = "key '" + key + "' appears more than once in the same object";
+        std::tie(d.line, d.column) = parsed.locator->locate_key(pointer);
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+std::vector<fs::path> list_manifest_folder(const fs::path& dir, std::string_view what,
+                                           const std::string& missing,
+                                           const std::string& missing_hint, Diagnostics& out) {
+    std::string name(what.substr(0, what.find('/')));
+    std::error_code ec;
+    auto status = fs::status(dir, ec);
+    if (!fs::exists(status)) {
+        if (!missing.empty()) out.push_back(warning(dir.string(), missing, missing_hint));
+        return {};
+    }
+    if (!fs::is_directory(status)) {
+        out.push_back(problem(dir.string(), name + " is not a folder"));
+        return {};
+    }
+    std::vector<fs::directory_entry> entries;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        entries.push_back(*it);
+    }
+    if (ec) {
+        out.push_back(problem(dir.string(), "cannot list the folder: " + ec.message()));
+        return {};
+    }
+    std::sort(entries.begin(), entries.end());
+    std::vector<fs::path> files;
+    for (const auto& entry : entries) {
+        auto filename = entry.path().filename().string();
+        if (filename.starts_with(".")) continue;  // editor and VCS files
+        if (entry.is_directory(ec)) {
+            out.push_back(warning(entry.path().string(),
+                                  "ignored: subfolders of " + std::string(what) + " are not read"));
+            continue;
+        }
+        if (entry.path().extension() != ".json") {
+            out.push_back(warning(
+                entry.path().string(), "ignored: only .json files are read in " + std::string(what),
+                "rename it to end in .json, or move it out of " + std::string(what)));
+            continue;
+        }
+        files.push_back(entry.path());
+    }
+    return files;
+}
+
+}  // namespace detail
+
+namespace {
+
+namespace fs = std::filesystem;
+using detail::has_error_at;
+using detail::Json;
+using detail::parse_duration;
+using detail::problem;
+using detail::resolve;
+using detail::warning;
+
 // Secret references are not secrets, but a mistyped one may hold the secret itself (a value
 // pasted where the variable name belongs), so diagnostics never echo them; nor a config that is
 // not an object, which could be anything.
@@ -65,25 +157,6 @@ std::string hide_in_connector(std::string_view pointer, const Json& value) {
     }
     if (pointer == "/config") return detail::a_type(value) + " (not shown)";
     return "";
-}
-
-// Checks a parsed file against its schema, and reports keys given twice in one object (the JSON
-// parser would silently keep the last).
-Diagnostics check_file(const detail::SchemaChecker& schema, const detail::ParsedFile& parsed,
-                       const std::string& shown, bool connector) {
-    detail::CheckTarget target{shown, parsed.locator.get(), "", nullptr};
-    if (connector) target.hidden = hide_in_connector;
-    auto out = schema.check(*parsed.doc, target);
-    for (const auto& pointer : parsed.locator->duplicate_keys()) {
-        Diagnostic d =
-            problem(shown, "", "the JSON parser keeps only the last one; remove the other");
-        d.pointer = pointer;
-        auto key = detail::unescape_token(pointer.substr(pointer.rfind('/') + 1));
-        d.message = "key '" + key + "' appears more than once in the same object";
-        std::tie(d.line, d.column) = parsed.locator->locate_key(pointer);
-        out.push_back(std::move(d));
-    }
-    return out;
 }
 
 HubConfig load_hub(const fs::path& root, const fs::path& abs_root, Diagnostics& out) {
@@ -96,7 +169,7 @@ HubConfig load_hub(const fs::path& root, const fs::path& abs_root, Diagnostics& 
     auto shown = file.string();
     auto parsed = detail::read_json_file(file, shown, out);
     if (!parsed.doc) return hub;
-    auto diags = check_file(detail::hub_schema(), parsed, shown, false);
+    auto diags = detail::check_file(detail::hub_schema(), parsed, shown);
     const Json& doc = *parsed.doc;
     if (doc.is_object()) {
         if (doc.contains("plugin_dirs") && !has_error_at(diags, "/plugin_dirs")) {
@@ -142,11 +215,7 @@ void read_connector_fields(const Json& doc, const Diagnostics& diags, const fs::
             c.secrets.emplace(field, std::move(r));
         }
     }
-    if (ok("schedule") && doc["schedule"].is_object()) {
-        c.schedule.kind = Schedule::Kind::interval;
-        c.schedule.every = std::chrono::duration_cast<std::chrono::seconds>(
-            parse_duration(doc["schedule"]["every"].get<std::string>()));
-    }
+    if (ok("schedule")) c.schedule = detail::parse_schedule(doc["schedule"]);
     if (ok("plugin_sha256")) {
         std::string pin = doc["plugin_sha256"].get<std::string>();
         for (auto& ch : pin) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
@@ -162,12 +231,13 @@ void read_connector_fields(const Json& doc, const Diagnostics& diags, const fs::
 }
 
 std::optional<ConnectorManifest> load_connector(const fs::path& file, const fs::path& abs_root,
-                                                Diagnostics& out) {
+                                                Diagnostics& out,
+                                                std::map<std::string, fs::path>& declared) {
     auto shown = file.string();
     auto parsed = detail::read_json_file(file, shown, out);
     if (!parsed.doc) return std::nullopt;
     const Json& doc = *parsed.doc;
-    auto diags = check_file(detail::connector_schema(), parsed, shown, true);
+    auto diags = detail::check_file(detail::connector_schema(), parsed, shown, hide_in_connector);
     // A field given twice would have the secret silently override the clear text (or the
     // reverse, depending on who reads it): make the admin choose.
     if (doc.is_object() && doc.contains("config") && doc["config"].is_object() &&
@@ -182,6 +252,9 @@ std::optional<ConnectorManifest> load_connector(const fs::path& file, const fs::
         }
     }
     out.insert(out.end(), diags.begin(), diags.end());
+    if (doc.is_object() && doc.contains("id") && !has_error_at(diags, "/id")) {
+        declared.emplace(doc["id"].get<std::string>(), file);
+    }
     // Usable for the later checks as long as it says who it is and what to configure.
     if (!doc.is_object() || has_error_at(diags, "/id") || has_error_at(diags, "/plugin") ||
         has_error_at(diags, "/config")) {
@@ -194,46 +267,19 @@ std::optional<ConnectorManifest> load_connector(const fs::path& file, const fs::
     return c;
 }
 
-void load_connectors(const fs::path& root, const fs::path& abs_root, ManifestSet& set) {
-    fs::path dir = root / "connectors";
+// Instance ids of every file that declares a valid one, even if the file has other problems (it
+// is then left out of set.connectors), so that references to it are not reported as unknown.
+std::map<std::string, fs::path> load_connectors(const fs::path& root, const fs::path& abs_root,
+                                                ManifestSet& set) {
     auto& out = set.diagnostics;
-    std::error_code ec;
-    auto status = fs::status(dir, ec);
-    if (!fs::exists(status)) {
-        out.push_back(warning(dir.string(),
-                              "no connectors folder: no connector instances are defined",
-                              "create connectors/ with one .json file per instance"));
-        return;
-    }
-    if (!fs::is_directory(status)) {
-        out.push_back(problem(dir.string(), "connectors is not a folder"));
-        return;
-    }
-    std::vector<fs::directory_entry> entries;
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-        entries.push_back(*it);
-    }
-    if (ec) {
-        out.push_back(problem(dir.string(), "cannot list the folder: " + ec.message()));
-        return;
-    }
-    std::sort(entries.begin(), entries.end());
+    std::map<std::string, fs::path> declared;
+    auto files =
+        detail::list_manifest_folder(root / "connectors", "connectors/",
+                                     "no connectors folder: no connector instances are defined",
+                                     "create connectors/ with one .json file per instance", out);
     std::map<std::string, fs::path> first_file;  // instance id -> where it was declared first
-    for (const auto& entry : entries) {
-        auto name = entry.path().filename().string();
-        if (name.starts_with(".")) continue;  // editor and VCS files
-        if (entry.is_directory(ec)) {
-            out.push_back(
-                warning(entry.path().string(), "ignored: subfolders of connectors/ are not read"));
-            continue;
-        }
-        if (entry.path().extension() != ".json") {
-            out.push_back(warning(entry.path().string(),
-                                  "ignored: only .json files are read in connectors/",
-                                  "rename it to end in .json, or move it out of connectors/"));
-            continue;
-        }
-        auto c = load_connector(entry.path(), abs_root, out);
+    for (const auto& file : files) {
+        auto c = load_connector(file, abs_root, out, declared);
         if (!c) continue;
         auto [it, fresh] = first_file.emplace(c->id, c->file);
         if (!fresh) {
@@ -246,6 +292,33 @@ void load_connectors(const fs::path& root, const fs::path& abs_root, ManifestSet
             continue;
         }
         set.connectors.push_back(std::move(*c));
+    }
+    return declared;
+}
+
+// What the top of a manifest folder may hold. Anything else is left alone (a README, secrets/),
+// but a near miss ("segment/", "identity.jsn") is most likely a mistake: warn about it. schema/
+// and secrets/ are listed so that their own near misses ("schemas/") are not taken for others.
+constexpr const char* kKnownEntries[] = {"hub.json", "identity.json", "connectors", "traits",
+                                         "segments", "activations",   "schema",     "secrets"};
+
+void warn_about_near_misses(const fs::path& root, Diagnostics& out) {
+    std::error_code ec;
+    std::vector<std::string> known(std::begin(kKnownEntries), std::end(kKnownEntries));
+    std::vector<fs::path> names;
+    for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+        names.push_back(it->path());
+    }
+    std::sort(names.begin(), names.end());
+    for (const auto& path : names) {
+        auto name = path.filename().string();
+        if (name.starts_with(".") || std::find(known.begin(), known.end(), name) != known.end()) {
+            continue;
+        }
+        auto near = detail::did_you_mean(name, known);
+        if (near.empty() || near == "schema" || near == "secrets") continue;
+        out.push_back(warning(path.string(), "ignored: the hub does not read '" + name + "'",
+                              "did you mean '" + near + "'?"));
     }
 }
 
@@ -261,6 +334,7 @@ const ConnectorManifest* ManifestSet::find(std::string_view instance_id) const {
 ManifestSet load(const fs::path& root) {
     ManifestSet set;
     set.root = root;
+    set.identity = IdentityRules::defaults();  // also when the folder cannot be read
     std::error_code ec;
     auto status = fs::status(root, ec);
     if (!fs::exists(status)) {
@@ -276,7 +350,9 @@ ManifestSet load(const fs::path& root) {
     fs::path abs_root = fs::absolute(root, ec).lexically_normal();
     if (!abs_root.has_filename() && abs_root.has_parent_path()) abs_root = abs_root.parent_path();
     set.hub = load_hub(root, abs_root, set.diagnostics);
-    load_connectors(root, abs_root, set);
+    auto connector_ids = load_connectors(root, abs_root, set);
+    detail::load_profile_manifests(root, connector_ids, set);
+    warn_about_near_misses(root, set.diagnostics);
     sort_diagnostics(set.diagnostics);
     detail::redact_all(set.diagnostics);
     return set;

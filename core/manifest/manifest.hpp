@@ -3,6 +3,10 @@
 //
 //   hub.json               hub settings (optional): plugin directories, data directory, ...
 //   connectors/*.json      one connector instance per file
+//   identity.json          identity resolution rules (optional)     } profile_manifests.hpp
+//   traits/*.json          computed traits, one per file            }
+//   segments/*.json        segments, one per file                   }
+//   activations/*.json     segment x destination bindings           }
 //
 // Loading never throws on bad input: every problem becomes a Diagnostic with file, JSON pointer,
 // line:column, expected and found, and loading goes on so that the admin sees them all at once.
@@ -21,6 +25,8 @@
 #include <vector>
 
 #include "common/diagnostic.hpp"
+#include "manifest/profile_manifests.hpp"
+#include "manifest/schedule.hpp"
 
 namespace cdphub::manifest {
 
@@ -36,6 +42,11 @@ class JsonLocator {
     std::pair<int, int> locate_key(std::string_view pointer) const;
     // Line/column of a byte offset (for parse errors).
     std::pair<int, int> position(size_t byte_offset) const;
+    // Position of the character at byte `offset` of the decoded string value at `pointer`, with
+    // the escapes of the JSON text taken into account ("\n" is one byte of the value, two of the
+    // text). Past the end of the value: the closing quote. locate(pointer) if the value there is
+    // not a string.
+    std::pair<int, int> locate_in_string(std::string_view pointer, size_t offset) const;
     // Pointers of members whose key appears more than once in the same object (the JSON parser
     // keeps the last one silently, which hides mistakes).
     const std::vector<std::string>& duplicate_keys() const { return duplicates_; }
@@ -55,12 +66,6 @@ struct SecretRef {
     enum class Source { env, file };
     Source source = Source::env;
     std::string location;  // variable name or file path (relative paths: to the manifest folder)
-};
-
-struct Schedule {
-    enum class Kind { manual, interval };
-    Kind kind = Kind::manual;
-    std::chrono::seconds every{0};  // with interval
 };
 
 struct RateLimitOverride {
@@ -101,9 +106,20 @@ struct ManifestSet {
     // check them all in one go; other keys with problems fall back to their defaults. The hub
     // must not run anything while `diagnostics` has errors.
     std::vector<ConnectorManifest> connectors;
+    // identity.json, or IdentityRules::defaults() without it (then identity.file is empty).
+    IdentityRules identity;
+    // traits/, segments/ and activations/, in file-name order. Like connectors, every file whose
+    // name and expression (or name, segment, destination and mapping) could be read; a name used
+    // by two files is kept for the first file only.
+    std::vector<ComputedTraitManifest> computed_traits;
+    std::vector<SegmentManifest> segments;
+    std::vector<ActivationManifest> activations;
     Diagnostics diagnostics;  // format problems found while loading, sorted by file then line
 
     const ConnectorManifest* find(std::string_view instance_id) const;
+    const ComputedTraitManifest* find_computed_trait(std::string_view name) const;
+    const SegmentManifest* find_segment(std::string_view name) const;
+    const ActivationManifest* find_activation(std::string_view name) const;
 };
 
 // Orders diagnostics by file, line and column (then pointer and message), so that output is the
@@ -112,8 +128,9 @@ struct ManifestSet {
 void sort_diagnostics(Diagnostics& diagnostics);
 
 // Reads and checks the folder against the manifest format (manifests/schema/*.schema.json,
-// compiled into the hub). Never throws for bad content; I/O errors on the folder itself become
-// diagnostics too.
+// compiled into the hub), then across files: duplicate names, activations naming unknown segments
+// or destinations, identity rules naming unknown sources. Never throws for bad content; I/O errors
+// on the folder itself become diagnostics too. Expressions are checked by validate_expressions().
 ManifestSet load(const std::filesystem::path& root);
 
 // What the hub knows about a plugin's config: its JSON Schema (nullptr if the plugin is unknown).

@@ -33,14 +33,13 @@ Ingestor::Ingestor(store::ProfileStore& store, const normalize::Normalizer& norm
                    const identity::Resolver& resolver, Clock clock)
     : store_(store), normalizer_(normalizer), resolver_(resolver), clock_(std::move(clock)) {}
 
-store::BatchResult Ingestor::ingest(std::string_view source, const nlohmann::json& records,
-                                    std::optional<std::string> cursor) {
-    store::Batch batch;
+PreparedBatch Ingestor::prepare(std::string_view source, const nlohmann::json& records,
+                                std::optional<std::string> cursor) const {
+    PreparedBatch out;
+    auto& batch = out.batch;
     batch.source = std::string(source);
     batch.cursor = std::move(cursor);
-    std::vector<normalize::NormalizedRecord> normalized;
-    const auto received_at =
-        std::chrono::time_point_cast<std::chrono::milliseconds>(clock_());
+    const auto received_at = std::chrono::time_point_cast<std::chrono::milliseconds>(clock_());
     auto take = [&](const nlohmann::json& raw) {
         auto result = normalizer_.normalize(raw, source, received_at);
         if (!result.ok()) {
@@ -48,30 +47,40 @@ store::BatchResult Ingestor::ingest(std::string_view source, const nlohmann::jso
             std::optional<std::string> record_id;
             if (raw.is_object()) {
                 auto it = raw.find("record_id");
-                if (it != raw.end() && it->is_string() && !it->get_ref<const std::string&>().empty())
+                if (it != raw.end() && it->is_string() &&
+                    !it->get_ref<const std::string&>().empty())
                     record_id = it->get<std::string>();
             }
-            batch.rejected.push_back({record_id, std::string(normalize::to_string(rej.reason)),
-                                      rej.message, rej.raw});
+            batch.rejected.push_back(
+                {record_id, std::string(normalize::to_string(rej.reason)), rej.message, rej.raw});
             return;
         }
         auto& rec = result.record();
         batch.accepted.push_back({rec.record_id, std::string(normalize::to_string(rec.type)),
                                   normalize::format_rfc3339(rec.occurred_at),
                                   text_of(normalize::to_json(rec))});
-        normalized.push_back(std::move(rec));
+        out.normalized.push_back(std::move(rec));
     };
     if (records.is_array()) {
         batch.accepted.reserve(records.size());
-        normalized.reserve(records.size());
+        out.normalized.reserve(records.size());
         for (const auto& raw : records) take(raw);
     } else {
         take(records);
     }
-    ResolveApplier applier(resolver_, normalized);
-    auto result = store_.commit_batch(batch, &applier);
+    return out;
+}
+
+store::BatchResult Ingestor::commit(const PreparedBatch& prepared) {
+    ResolveApplier applier(resolver_, prepared.normalized);
+    auto result = store_.commit_batch(prepared.batch, &applier);
     if (listener_ && !result.changed_profiles.empty()) listener_(result.changed_profiles);
     return result;
+}
+
+store::BatchResult Ingestor::ingest(std::string_view source, const nlohmann::json& records,
+                                    std::optional<std::string> cursor) {
+    return commit(prepare(source, records, std::move(cursor)));
 }
 
 IngestSink::IngestSink(Ingestor& ingestor, std::string source)

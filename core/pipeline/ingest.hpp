@@ -21,15 +21,23 @@ namespace cdphub::pipeline {
 // Told which profiles a committed batch changed (real-time segment evaluation listens here).
 using ChangeListener = std::function<void(const std::vector<store::ProfileId>& changed)>;
 
+// A batch normalized and ready to commit. Preparing is pure CPU work and thread-safe, so a
+// caller can prepare the next batch while the store commits the previous one.
+struct PreparedBatch {
+    store::Batch batch;
+    std::vector<normalize::NormalizedRecord> normalized;  // parallel to batch.accepted
+};
+
 class Ingestor {
   public:
     using Clock = std::function<std::chrono::system_clock::time_point()>;
 
     // All references must outlive the ingestor. Safe to share between threads as far as the
     // store is (batches are serialized by the store).
-    Ingestor(store::ProfileStore& store, const normalize::Normalizer& normalizer,
-             const identity::Resolver& resolver,
-             Clock clock = [] { return std::chrono::system_clock::now(); });
+    Ingestor(
+        store::ProfileStore& store, const normalize::Normalizer& normalizer,
+        const identity::Resolver& resolver,
+        Clock clock = [] { return std::chrono::system_clock::now(); });
 
     void on_change(ChangeListener listener) { listener_ = std::move(listener); }
 
@@ -38,6 +46,11 @@ class Ingestor {
     // and the cursor, atomically. Throws StoreError; on a throw nothing was stored.
     store::BatchResult ingest(std::string_view source, const nlohmann::json& records,
                               std::optional<std::string> cursor = std::nullopt);
+
+    // ingest() in two steps: prepare (normalize; any thread) and commit (store + resolve).
+    PreparedBatch prepare(std::string_view source, const nlohmann::json& records,
+                          std::optional<std::string> cursor = std::nullopt) const;
+    store::BatchResult commit(const PreparedBatch& prepared);
 
     store::ProfileStore& store() { return store_; }
 

@@ -47,11 +47,11 @@ struct ConsentFact {
 struct ProfileSnapshot {
     ProfileId id = 0;
     std::string created_at;
-    std::map<std::string, nlohmann::json> traits;                   // name -> winning value
-    std::map<std::string, std::vector<std::string>> identifiers;    // type -> values (sorted)
-    std::vector<EventFact> events;                                  // by occurred_at, then id
-    std::vector<OrderFact> orders;                                  // by occurred_at, then id
-    std::map<std::string, ConsentFact> consent;                     // purpose -> decision
+    std::map<std::string, nlohmann::json> traits;                 // name -> winning value
+    std::map<std::string, std::vector<std::string>> identifiers;  // type -> values (sorted)
+    std::vector<EventFact> events;                                // by occurred_at, then id
+    std::vector<OrderFact> orders;                                // by occurred_at, then id
+    std::map<std::string, ConsentFact> consent;                   // purpose -> decision
 };
 
 }  // namespace cdphub::profile

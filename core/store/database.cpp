@@ -186,6 +186,12 @@ SQLite::Database open_database(const std::filesystem::path& path, const Database
                              "this SQLite build does not enforce foreign keys");
         db.exec(options.durability == Durability::full ? "PRAGMA synchronous = FULL"
                                                        : "PRAGMA synchronous = NORMAL");
+        // The profile tables are read at random (identifier lookups, trait reads) while records
+        // append; SQLite's 2 MiB default cache turns that into disk reads. 64 MiB keeps the
+        // hot indexes in memory and stays well inside the hub's memory budget.
+        db.exec("PRAGMA cache_size = -65536");
+        // Temporary tables (segment evaluation, diffs) live in memory, not in a temp file.
+        db.exec("PRAGMA temp_store = MEMORY");
         migrate(db, migrations);
         return db;
     } catch (...) {

@@ -79,6 +79,8 @@ CREATE TABLE profiles (
     merged_at   TEXT
 );
 CREATE INDEX profiles_by_merged_into ON profiles (merged_into);
+-- Activation diffs look at profiles changed since the last diff, not at every member.
+CREATE INDEX profiles_by_updated_at ON profiles (updated_at);
 
 -- Which record went to which profile. profile_id follows merges; resolved_profile_id is the profile
 -- the record first resolved to, which unmerge uses to give split-off profiles their old ids back.
@@ -92,7 +94,7 @@ CREATE TABLE profile_identifiers (
     type          TEXT    NOT NULL,
     value         TEXT    NOT NULL,
     profile_id    INTEGER NOT NULL REFERENCES profiles (id),
-    hashed        INTEGER NOT NULL DEFAULT 0 CHECK (hashed IN (0, 1)),
+    hashed        INTEGER NOT NULL DEFAULT 0 CHECK (hashed = 0 OR hashed = 1),
     first_seen_at TEXT    NOT NULL,
     source        TEXT    NOT NULL,
     record_id     INTEGER REFERENCES records (id),
@@ -103,10 +105,12 @@ CREATE INDEX profile_identifiers_by_profile ON profile_identifiers (profile_id, 
 -- The winning value of each trait, with where and when it was observed. `value` holds the native
 -- SQL value (TEXT, INTEGER or REAL; booleans as 0/1; objects and arrays as JSON text) and `kind`
 -- says which JSON type it was, so that "5", 5 and true never compare equal.
+-- Checks use OR chains, not IN lists: SQLite builds a temporary b-tree for every row it checks
+-- against an IN list of three or more values, which made trait writes several times slower.
 CREATE TABLE profile_traits (
     profile_id  INTEGER NOT NULL REFERENCES profiles (id),
     name        TEXT    NOT NULL,
-    kind        TEXT    NOT NULL CHECK (kind IN ('string', 'number', 'boolean', 'object', 'array')),
+    kind        TEXT    NOT NULL CHECK (kind = 'string' OR kind = 'number' OR kind = 'boolean' OR kind = 'object' OR kind = 'array'),
     value,
     source      TEXT    NOT NULL,
     observed_at TEXT    NOT NULL,
@@ -152,7 +156,7 @@ CREATE INDEX orders_by_time ON orders (occurred_at, profile_id);
 CREATE TABLE consents (
     profile_id    INTEGER NOT NULL REFERENCES profiles (id),
     purpose       TEXT    NOT NULL,
-    granted       INTEGER NOT NULL CHECK (granted IN (0, 1)),
+    granted       INTEGER NOT NULL CHECK (granted = 0 OR granted = 1),
     source        TEXT    NOT NULL,
     collected_via TEXT,
     occurred_at   TEXT    NOT NULL,
@@ -205,7 +209,7 @@ CREATE INDEX identity_separations_by_b ON identity_separations (type_b, value_b)
 CREATE TABLE computed_traits (
     profile_id  INTEGER NOT NULL REFERENCES profiles (id),
     name        TEXT    NOT NULL,
-    kind        TEXT    NOT NULL CHECK (kind IN ('string', 'number', 'boolean', 'object', 'array')),
+    kind        TEXT    NOT NULL CHECK (kind = 'string' OR kind = 'number' OR kind = 'boolean' OR kind = 'object' OR kind = 'array'),
     value,
     computed_at TEXT    NOT NULL,
     PRIMARY KEY (profile_id, name)
@@ -236,6 +240,8 @@ CREATE TABLE segment_memberships (
 CREATE UNIQUE INDEX segment_memberships_current ON segment_memberships (segment_id, profile_id)
     WHERE exited_at IS NULL;
 CREATE INDEX segment_memberships_by_profile ON segment_memberships (profile_id);
+CREATE INDEX segment_memberships_by_entered ON segment_memberships (segment_id, entered_at);
+CREATE INDEX segment_memberships_by_exited ON segment_memberships (segment_id, exited_at);
 )sql");
 }
 
@@ -253,7 +259,9 @@ CREATE TABLE activation_bindings (
     -- Consent purpose a profile must have granted to be sent; NULL: no consent check.
     purpose     TEXT,
     created_at  TEXT    NOT NULL,
-    updated_at  TEXT    NOT NULL
+    updated_at  TEXT    NOT NULL,
+    -- When the last diff was planned: the next one looks only at what changed since.
+    planned_at  TEXT
 );
 
 -- Per binding and profile: the payload the destination holds once every planned change is
@@ -270,7 +278,7 @@ CREATE TABLE activation_diffs (
     id          INTEGER PRIMARY KEY,
     binding_id  INTEGER NOT NULL REFERENCES activation_bindings (id),
     created_at  TEXT    NOT NULL,
-    backfill    INTEGER NOT NULL CHECK (backfill IN (0, 1)),
+    backfill    INTEGER NOT NULL CHECK (backfill = 0 OR backfill = 1),
     entered     INTEGER NOT NULL,
     exited      INTEGER NOT NULL,
     changed     INTEGER NOT NULL
@@ -284,10 +292,10 @@ CREATE TABLE activation_changes (
     diff_id      INTEGER NOT NULL REFERENCES activation_diffs (id),
     binding_id   INTEGER NOT NULL REFERENCES activation_bindings (id),
     profile_id   INTEGER NOT NULL REFERENCES profiles (id),
-    op           TEXT    NOT NULL CHECK (op IN ('enter', 'exit', 'update')),
+    op           TEXT    NOT NULL CHECK (op = 'enter' OR op = 'exit' OR op = 'update'),
     payload      TEXT    NOT NULL CHECK (json_valid(payload)),
     status       TEXT    NOT NULL DEFAULT 'pending'
-                         CHECK (status IN ('pending', 'delivered', 'rejected', 'dead')),
+                         CHECK (status = 'pending' OR status = 'delivered' OR status = 'rejected' OR status = 'dead'),
     attempts     INTEGER NOT NULL DEFAULT 0,
     last_error   TEXT,
     delivered_at TEXT

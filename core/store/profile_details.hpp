@@ -43,7 +43,7 @@ struct MembershipDetail {
 };
 
 struct ProfileDetails {
-    ProfileId id = 0;                  // the live profile
+    ProfileId id = 0;                    // the live profile
     std::optional<ProfileId> requested;  // the id asked for, when it was merged into `id`
     std::string created_at;
     std::string updated_at;
@@ -66,7 +66,7 @@ struct ProfileCounts {
     std::int64_t live = 0;
     std::int64_t merged = 0;  // tombstones
     std::int64_t identifiers = 0;
-    std::int64_t merges = 0;    // not undone
+    std::int64_t merges = 0;  // not undone
     std::int64_t unmerges = 0;
     std::int64_t unresolved_records = 0;  // accepted but no identifier could link them
 };

@@ -78,7 +78,7 @@ struct RecordForReplay {
     RecordKey key = 0;
     std::string source;
     std::optional<ProfileId> resolved_profile;  // where it first resolved
-    std::string body;                            // canonical JSON
+    std::string body;                           // canonical JSON
     std::string received_at;
 };
 

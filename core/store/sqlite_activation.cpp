@@ -6,8 +6,7 @@ namespace cdphub::store {
 
 namespace {
 
-std::int64_t id_of(SQLite::Database& db, const char* sql, std::string_view name,
-                   const char* what) {
+std::int64_t id_of(SQLite::Database& db, const char* sql, std::string_view name, const char* what) {
     SQLite::Statement q(db, sql);
     q.bind(1, std::string(name));
     if (!q.executeStep())
@@ -87,14 +86,15 @@ std::string field_sql(const std::string& operand, std::vector<SqlParam>& params)
 struct BindingRow {
     std::int64_t id = 0;
     std::int64_t segment_id = 0;
+    std::optional<std::string> planned_at;  // null: never planned, or redefined since
     std::vector<FieldMapping> mapping;
     std::optional<std::string> purpose;
 };
 
 BindingRow binding_row(SQLite::Database& db, std::string_view name) {
     SQLite::Statement q(db,
-                        "SELECT id, segment_id, mapping, purpose FROM activation_bindings WHERE "
-                        "name = ?");
+                        "SELECT id, segment_id, mapping, purpose, CASE WHEN planned_at >= "
+                        "updated_at THEN planned_at END FROM activation_bindings WHERE name = ?");
     q.bind(1, std::string(name));
     if (!q.executeStep())
         throw UnknownName("there is no activation binding named '" + std::string(name) + "'");
@@ -104,6 +104,7 @@ BindingRow binding_row(SQLite::Database& db, std::string_view name) {
     for (const auto& f : nlohmann::json::parse(q.getColumn(2).getString()))
         b.mapping.push_back({f.at("field").get<std::string>(), f.at("operand").get<std::string>()});
     if (!q.getColumn(3).isNull()) b.purpose = q.getColumn(3).getString();
+    if (!q.getColumn(4).isNull()) b.planned_at = q.getColumn(4).getString();
     return b;
 }
 
@@ -142,8 +143,9 @@ MembershipDelta sqlite_evaluate_segment(SQLite::Database& db, std::string_view s
     db.exec("DELETE FROM eval_members");
     {
         // The compiled query is the compiler's text with every user value bound, never spliced.
-        SQLite::Statement fill(db, "INSERT OR IGNORE INTO eval_members (profile_id) SELECT * FROM (" +
-                                       select_sql + ")");
+        SQLite::Statement fill(
+            db,
+            "INSERT OR IGNORE INTO eval_members (profile_id) SELECT * FROM (" + select_sql + ")");
         for (std::size_t i = 0; i < params.size(); ++i)
             bind_param(fill, static_cast<int>(i) + 1, params[i]);
         fill.exec();
@@ -251,9 +253,10 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding,
                              const std::string& now) {
     const auto b = binding_row(db, binding);
     DiffSummary d;
-    d.backfill = db.execAndGet("SELECT NOT EXISTS (SELECT 1 FROM activation_diffs WHERE "
-                               "binding_id = " +
-                               std::to_string(b.id) + ")")
+    d.backfill = db.execAndGet(
+                       "SELECT NOT EXISTS (SELECT 1 FROM activation_diffs WHERE "
+                       "binding_id = " +
+                       std::to_string(b.id) + ")")
                      .getInt() != 0;
 
     // Who should be at the destination now: current members, with consent where required.
@@ -266,27 +269,50 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding,
         payload += field_sql(b.mapping[i].operand, params);
     }
     payload += ")";
+    // Candidates: after the first diff, only profiles whose membership or data changed since
+    // the last one can differ from what the destination holds, so a diff costs the churn, not
+    // the segment size. Without a previous plan (or after the binding changed) everyone counts.
+    db.exec("CREATE TEMP TABLE IF NOT EXISTS diff_candidates (profile_id INTEGER PRIMARY KEY)");
+    db.exec("DELETE FROM diff_candidates");
+    const bool full = !b.planned_at.has_value();
+    if (full) {
+        SQLite::Statement all(
+            db,
+            "INSERT OR IGNORE INTO diff_candidates SELECT profile_id FROM "
+            "segment_memberships WHERE segment_id = ?1 AND exited_at IS NULL "
+            "UNION SELECT profile_id FROM activation_state WHERE binding_id = ?2");
+        all.bind(1, b.segment_id);
+        all.bind(2, b.id);
+        all.exec();
+    } else {
+        SQLite::Statement since(
+            db,
+            "INSERT OR IGNORE INTO diff_candidates "
+            "SELECT profile_id FROM segment_memberships WHERE segment_id = ?1 AND entered_at >= ?2 "
+            "UNION SELECT profile_id FROM segment_memberships WHERE segment_id = ?1 AND exited_at "
+            ">= ?2 UNION SELECT id FROM profiles WHERE updated_at >= ?2");
+        since.bind(1, b.segment_id);
+        since.bind(2, *b.planned_at);
+        since.exec();
+    }
     db.exec(
         "CREATE TEMP TABLE IF NOT EXISTS diff_target (profile_id INTEGER PRIMARY KEY, payload "
         "TEXT)");
     db.exec("DELETE FROM diff_target");
     {
-        // Payloads are computed only for members that are new to the destination or whose
-        // profile changed since it was planned: a diff costs the churn, not the segment size.
+        // Candidates that belong at the destination now: current members, with consent where
+        // the binding requires it, and their mapped fields.
         std::string sql =
-            "INSERT INTO diff_target (profile_id, payload) SELECT m.profile_id, CASE WHEN "
-            "st.profile_id IS NULL OR p.updated_at >= st.planned_at THEN " +
-            payload +
-            " END FROM segment_memberships m JOIN profiles p ON p.id = m.profile_id LEFT JOIN "
-            "activation_state st ON st.binding_id = ? AND st.profile_id = m.profile_id WHERE "
-            "m.segment_id = ? AND m.exited_at IS NULL";
+            "INSERT INTO diff_target (profile_id, payload) SELECT m.profile_id, " + payload +
+            " FROM diff_candidates c JOIN segment_memberships m ON m.segment_id = ? AND "
+            "m.profile_id = c.profile_id AND m.exited_at IS NULL";
         if (b.purpose)
-            sql += " AND EXISTS (SELECT 1 FROM consents c WHERE c.profile_id = m.profile_id AND "
-                   "c.purpose = ? AND c.granted = 1)";
+            sql +=
+                " WHERE EXISTS (SELECT 1 FROM consents k WHERE k.profile_id = m.profile_id AND "
+                "k.purpose = ? AND k.granted = 1)";
         SQLite::Statement fill(db, sql);
         int i = 1;
         for (const auto& p : params) bind_param(fill, i++, p);
-        fill.bind(i++, b.id);
         fill.bind(i++, b.segment_id);
         if (b.purpose) fill.bind(i++, *b.purpose);
         fill.exec();
@@ -312,31 +338,39 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding,
         return static_cast<std::int64_t>(s.exec());
     };
     // Exits carry the payload the destination was last given, so it can find the person.
-    d.exited = run(
-        "INSERT INTO activation_changes (diff_id, binding_id, profile_id, op, payload) "
-        "SELECT ?1, ?2, st.profile_id, 'exit', st.payload FROM activation_state st WHERE "
-        "st.binding_id = ?2 AND st.profile_id NOT IN (SELECT profile_id FROM diff_target) "
-        "ORDER BY st.profile_id");
-    run("DELETE FROM activation_state WHERE binding_id = ?2 AND profile_id "
-        "NOT IN (SELECT profile_id FROM diff_target)");
-    d.changed = run(
-        "INSERT INTO activation_changes (diff_id, binding_id, profile_id, op, payload) "
-        "SELECT ?1, ?2, t.profile_id, 'update', t.payload FROM diff_target t JOIN "
-        "activation_state st ON st.binding_id = ?2 AND st.profile_id = t.profile_id WHERE "
-        "t.payload IS NOT NULL AND t.payload IS NOT st.payload ORDER BY t.profile_id");
+    d.exited =
+        run("INSERT INTO activation_changes (diff_id, binding_id, profile_id, op, payload) "
+            "SELECT ?1, ?2, st.profile_id, 'exit', st.payload FROM activation_state st WHERE "
+            "st.binding_id = ?2 AND st.profile_id IN (SELECT profile_id FROM diff_candidates) AND "
+            "st.profile_id NOT IN (SELECT profile_id FROM diff_target) ORDER BY st.profile_id");
+    run("DELETE FROM activation_state WHERE binding_id = ?2 AND profile_id IN (SELECT "
+        "profile_id FROM diff_candidates) AND profile_id NOT IN (SELECT profile_id FROM "
+        "diff_target)");
+    d.changed =
+        run("INSERT INTO activation_changes (diff_id, binding_id, profile_id, op, payload) "
+            "SELECT ?1, ?2, t.profile_id, 'update', t.payload FROM diff_target t JOIN "
+            "activation_state st ON st.binding_id = ?2 AND st.profile_id = t.profile_id WHERE "
+            "t.payload IS NOT st.payload ORDER BY t.profile_id");
     run("UPDATE activation_state SET payload = t.payload, planned_at = ?3 FROM diff_target t "
         "WHERE activation_state.binding_id = ?2 AND activation_state.profile_id = t.profile_id "
-        "AND t.payload IS NOT NULL");
-    d.entered = run(
-        "INSERT INTO activation_changes (diff_id, binding_id, profile_id, op, payload) "
-        "SELECT ?1, ?2, t.profile_id, 'enter', t.payload FROM diff_target t WHERE NOT EXISTS "
-        "(SELECT 1 FROM activation_state st WHERE st.binding_id = ?2 AND st.profile_id = "
-        "t.profile_id) ORDER BY t.profile_id");
+        "AND activation_state.payload IS NOT t.payload");
+    d.entered =
+        run("INSERT INTO activation_changes (diff_id, binding_id, profile_id, op, payload) "
+            "SELECT ?1, ?2, t.profile_id, 'enter', t.payload FROM diff_target t WHERE NOT EXISTS "
+            "(SELECT 1 FROM activation_state st WHERE st.binding_id = ?2 AND st.profile_id = "
+            "t.profile_id) ORDER BY t.profile_id");
     run("INSERT INTO activation_state (binding_id, profile_id, payload, planned_at) "
         "SELECT ?2, t.profile_id, t.payload, ?3 FROM diff_target t WHERE NOT EXISTS (SELECT 1 "
         "FROM activation_state st WHERE st.binding_id = ?2 AND st.profile_id = t.profile_id) "
         "");
     db.exec("DELETE FROM diff_target");
+    db.exec("DELETE FROM diff_candidates");
+    {
+        SQLite::Statement mark(db, "UPDATE activation_bindings SET planned_at = ? WHERE id = ?");
+        mark.bind(1, now);
+        mark.bind(2, b.id);
+        mark.exec();
+    }
 
     if (d.entered + d.exited + d.changed == 0 && !d.backfill) {
         // Nothing to deliver: no empty diff rows pile up from a scheduler that runs often.

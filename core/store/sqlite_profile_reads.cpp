@@ -85,11 +85,11 @@ std::optional<ProfileDetails> read_profile_details(SQLite::Database& db, Profile
                             "t.record_id WHERE t.profile_id = ? ORDER BY t.name");
         q.bind(1, d.id);
         while (q.executeStep())
-            d.traits.push_back({q.getColumn(0).getString(),
-                                {read_json_value(q.getColumn(1), q.getColumn(2)),
-                                 q.getColumn(3).getString(), q.getColumn(4).getString(),
-                                 optional_int(q.getColumn(5))},
-                                optional_text(q.getColumn(6))});
+            d.traits.push_back(
+                {q.getColumn(0).getString(),
+                 {read_json_value(q.getColumn(1), q.getColumn(2)), q.getColumn(3).getString(),
+                  q.getColumn(4).getString(), optional_int(q.getColumn(5))},
+                 optional_text(q.getColumn(6))});
     }
     {
         SQLite::Statement q(db,

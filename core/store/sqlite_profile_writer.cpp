@@ -90,10 +90,12 @@ nlohmann::json read_json_value(const SQLite::Column& kind, const SQLite::Column&
 
 struct SqliteProfileWriter::Statements {
     explicit Statements(SQLite::Database& db)
-        : find_identifier(db, "SELECT profile_id FROM profile_identifiers WHERE type = ? AND "
-                              "value = ?"),
-          identifiers_of(db, "SELECT type, value, hashed FROM profile_identifiers WHERE "
-                             "profile_id = ? ORDER BY type, value"),
+        : find_identifier(db,
+                          "SELECT profile_id FROM profile_identifiers WHERE type = ? AND "
+                          "value = ?"),
+          identifiers_of(db,
+                         "SELECT type, value, hashed FROM profile_identifiers WHERE "
+                         "profile_id = ? ORDER BY type, value"),
           separations(db,
                       "SELECT type_a, value_a, type_b, value_b FROM identity_separations "
                       "WHERE (type_a = ?1 AND value_a = ?2) OR (type_b = ?1 AND value_b = ?2)"),
@@ -103,8 +105,9 @@ struct SqliteProfileWriter::Statements {
           attach(db,
                  "INSERT INTO profile_identifiers (type, value, profile_id, hashed, "
                  "first_seen_at, source, record_id) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-          traits_of(db, "SELECT name, kind, value, source, observed_at, record_id FROM "
-                        "profile_traits WHERE profile_id = ?"),
+          traits_of(db,
+                    "SELECT name, kind, value, source, observed_at, record_id FROM "
+                    "profile_traits WHERE profile_id = ?"),
           set_trait(db,
                     "INSERT INTO profile_traits (profile_id, name, kind, value, source, "
                     "observed_at, record_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
@@ -141,8 +144,9 @@ struct SqliteProfileWriter::Statements {
               "  THEN excluded.lines ELSE orders.lines END, "
               "updated_at = max(orders.updated_at, excluded.updated_at)"),
           order_profile(db, "SELECT profile_id FROM orders WHERE source = ? AND order_id = ?"),
-          consents_of(db, "SELECT purpose, granted, source, collected_via, occurred_at, "
-                          "record_id FROM consents WHERE profile_id = ?"),
+          consents_of(db,
+                      "SELECT purpose, granted, source, collected_via, occurred_at, "
+                      "record_id FROM consents WHERE profile_id = ?"),
           set_consent(db,
                       "INSERT INTO consents (profile_id, purpose, granted, source, "
                       "collected_via, occurred_at, record_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -156,15 +160,15 @@ struct SqliteProfileWriter::Statements {
           assign(db, "UPDATE records SET profile_id = ?, resolution = ? WHERE id = ?"),
           merged_into(db, "SELECT merged_into FROM profiles WHERE id = ?") {}
 
-    SQLite::Statement find_identifier, identifiers_of, separations, any_separation,
-        insert_profile, touch_profile, attach, traits_of, set_trait, add_event, upsert_order,
-        order_profile, consents_of, set_consent, assign_first, assign, merged_into;
+    SQLite::Statement find_identifier, identifiers_of, separations, any_separation, insert_profile,
+        touch_profile, attach, traits_of, set_trait, add_event, upsert_order, order_profile,
+        consents_of, set_consent, assign_first, assign, merged_into;
 
     void reset_all() {
-        for (auto* s : {&find_identifier, &identifiers_of, &separations, &any_separation,
-                        &insert_profile, &touch_profile, &attach, &traits_of, &set_trait,
-                        &add_event, &upsert_order, &order_profile, &consents_of, &set_consent,
-                        &assign_first, &assign, &merged_into}) {
+        for (auto* s :
+             {&find_identifier, &identifiers_of, &separations, &any_separation, &insert_profile,
+              &touch_profile, &attach, &traits_of, &set_trait, &add_event, &upsert_order,
+              &order_profile, &consents_of, &set_consent, &assign_first, &assign, &merged_into}) {
             s->tryReset();
             s->clearBindings();
         }
@@ -360,9 +364,8 @@ void SqliteProfileWriter::add_event(ProfileId profile, RecordKey record, std::st
     touch(profile);
 }
 
-void SqliteProfileWriter::upsert_order(ProfileId profile, RecordKey record,
-                                       std::string_view source, const OrderWrite& o,
-                                       std::string_view occurred_at) {
+void SqliteProfileWriter::upsert_order(ProfileId profile, RecordKey record, std::string_view source,
+                                       const OrderWrite& o, std::string_view occurred_at) {
     // The profile that held the order before may lose it (a later record resolved elsewhere).
     std::optional<ProfileId> previous;
     {
@@ -436,10 +439,11 @@ void SqliteProfileWriter::assign_record(RecordKey record, std::optional<ProfileI
 }
 
 std::optional<MergeEntry> SqliteProfileWriter::merge_entry(std::int64_t merge_id) {
-    SQLite::Statement q(db_,
-                        "SELECT id, merged_at, survivor_id, absorbed_id, survivor_identifier_type, "
-                        "survivor_identifier_value, absorbed_identifier_type, "
-                        "absorbed_identifier_value, record_id, undone_by FROM merge_log WHERE id = ?");
+    SQLite::Statement q(
+        db_,
+        "SELECT id, merged_at, survivor_id, absorbed_id, survivor_identifier_type, "
+        "survivor_identifier_value, absorbed_identifier_type, "
+        "absorbed_identifier_value, record_id, undone_by FROM merge_log WHERE id = ?");
     q.bind(1, merge_id);
     if (!q.executeStep()) return std::nullopt;
     MergeEntry e;
@@ -497,13 +501,13 @@ std::vector<RecordForReplay> SqliteProfileWriter::records_of(ProfileId profile) 
 }
 
 void SqliteProfileWriter::clear_profile(ProfileId profile) {
-    for (const char* sql : {"DELETE FROM profile_identifiers WHERE profile_id = ?",
-                            "DELETE FROM profile_traits WHERE profile_id = ?",
-                            "DELETE FROM events WHERE profile_id = ?",
-                            "DELETE FROM orders WHERE profile_id = ?",
-                            "DELETE FROM consents WHERE profile_id = ?",
-                            "DELETE FROM computed_traits WHERE profile_id = ?",
-                            "UPDATE records SET profile_id = NULL WHERE profile_id = ?"}) {
+    for (const char* sql :
+         {"DELETE FROM profile_identifiers WHERE profile_id = ?",
+          "DELETE FROM profile_traits WHERE profile_id = ?",
+          "DELETE FROM events WHERE profile_id = ?", "DELETE FROM orders WHERE profile_id = ?",
+          "DELETE FROM consents WHERE profile_id = ?",
+          "DELETE FROM computed_traits WHERE profile_id = ?",
+          "UPDATE records SET profile_id = NULL WHERE profile_id = ?"}) {
         SQLite::Statement s(db_, sql);
         s.bind(1, profile);
         s.exec();
@@ -536,8 +540,7 @@ void SqliteProfileWriter::retire_profile(ProfileId profile, ProfileId successor)
 }
 
 std::int64_t SqliteProfileWriter::record_unmerge(std::int64_t merge_id, const std::string& reason,
-                                                 const IdentifierValue& a,
-                                                 const IdentifierValue& b,
+                                                 const IdentifierValue& a, const IdentifierValue& b,
                                                  std::span<const std::int64_t> undone_merges) {
     SQLite::Statement u(db_,
                         "INSERT INTO unmerges (unmerged_at, merge_id, reason, profiles) "

@@ -85,8 +85,7 @@ class SqliteStore final : public SqliteProfileStore {
         }
     }
 
-    std::optional<ProfileId> find_profile(std::string_view type,
-                                          std::string_view value) override {
+    std::optional<ProfileId> find_profile(std::string_view type, std::string_view value) override {
         std::lock_guard lock(mutex_);
         try {
             return read_find_profile(db_, type, value);
@@ -116,15 +115,6 @@ class SqliteStore final : public SqliteProfileStore {
         }
     }
 
-    MembershipDelta evaluate_segment(std::string_view segment, const std::string& select_sql,
-                                     const std::vector<SqlParam>& params) override {
-        MembershipDelta d;
-        with_connection([&](SQLite::Database& db, const std::string& now) {
-            d = sqlite_evaluate_segment(db, segment, select_sql, params, now);
-        });
-        return d;
-    }
-
     void define_segment(const SegmentDefinition& segment) override {
         with_connection([&](SQLite::Database& db, const std::string& now) {
             sqlite_define_segment(db, segment, now);
@@ -133,12 +123,13 @@ class SqliteStore final : public SqliteProfileStore {
 
     std::vector<SegmentDefinition> segments() override {
         std::vector<SegmentDefinition> out;
-        with_connection([&](SQLite::Database& db, const std::string&) { out = sqlite_segments(db); });
+        with_connection(
+            [&](SQLite::Database& db, const std::string&) { out = sqlite_segments(db); });
         return out;
     }
 
-    MembershipDelta update_members(std::string_view segment,
-                                   const std::vector<std::pair<ProfileId, bool>>& changes) override {
+    MembershipDelta update_members(
+        std::string_view segment, const std::vector<std::pair<ProfileId, bool>>& changes) override {
         MembershipDelta d;
         with_connection([&](SQLite::Database& db, const std::string& now) {
             d = sqlite_update_members(db, segment, changes, now);
@@ -403,7 +394,7 @@ class SqliteStore final : public SqliteProfileStore {
 }  // namespace
 
 std::unique_ptr<SqliteProfileStore> open_sqlite_store(const std::filesystem::path& path,
-                                                SqliteStoreOptions options) {
+                                                      SqliteStoreOptions options) {
     try {
         return std::make_unique<SqliteStore>(path, std::move(options));
     } catch (...) {

@@ -7,8 +7,8 @@
 #include <memory>
 
 #include "store/database.hpp"
-#include "store/sqlite_activation.hpp"
 #include "store/profile_store.hpp"
+#include "store/sqlite_activation.hpp"
 
 namespace cdphub::store {
 
@@ -30,16 +30,12 @@ class SqliteProfileStore : public ProfileStore {
     // become StoreError; other exceptions pass through.
     virtual void with_connection(
         const std::function<void(SQLite::Database& db, const std::string& now)>& fn) = 0;
-    // Evaluates a compiled segment query and makes its result the segment's membership.
-    virtual MembershipDelta evaluate_segment(std::string_view segment,
-                                             const std::string& select_sql,
-                                             const std::vector<SqlParam>& params) = 0;
 };
 
 // Opens (creating and migrating as needed) the store file at `path`. Throws StoreError.
 // One writer connection per store object; writes are serialized on it. Open one store per file per
 // process: a second process (or object) on the same file works, but waits for the lock.
 std::unique_ptr<SqliteProfileStore> open_sqlite_store(const std::filesystem::path& path,
-                                                SqliteStoreOptions options = {});
+                                                      SqliteStoreOptions options = {});
 
 }  // namespace cdphub::store

@@ -18,8 +18,10 @@ class DiffTest : public IdentityTest {
         store_->define_binding({name,
                                 "vip",
                                 "esp",
-                                {{"email", "identifiers.email"}, {"tier", "traits.tier"},
-                                 {"city", "traits.address.city"}, {"news", "consent.news"}},
+                                {{"email", "identifiers.email"},
+                                 {"tier", "traits.tier"},
+                                 {"city", "traits.address.city"},
+                                 {"news", "consent.news"}},
                                 std::move(purpose)});
     }
 
@@ -73,8 +75,8 @@ TEST_F(DiffTest, LaterDiffsCarryOnlyTheChanges) {
 
     member(b, false);
     member(c);
-    ingest("crm", rec("upd", {{"email", "a@x.io"}}, "2024-06-01T00:00:00Z", {{"tier", "gold"},
-                                                                          {"unmapped", 1}}));
+    ingest("crm", rec("upd", {{"email", "a@x.io"}}, "2024-06-01T00:00:00Z",
+                      {{"tier", "gold"}, {"unmapped", 1}}));
     auto d = store_->plan_diff("vip-to-esp");
     EXPECT_FALSE(d.backfill);
     EXPECT_EQ(d.entered, 1);
@@ -95,8 +97,8 @@ TEST_F(DiffTest, LaterDiffsCarryOnlyTheChanges) {
 
 TEST_F(DiffTest, AMergeExitsTheAbsorbedProfile) {
     auto a = person("a@x.io");
-    ingest("pos", rec("p1", {{"phone", "+14155550123"}}, "2024-05-01T10:00:00Z", {{"tier", "gold"},
-                                                                                  {"x", 1}}));
+    ingest("pos", rec("p1", {{"phone", "+14155550123"}}, "2024-05-01T10:00:00Z",
+                      {{"tier", "gold"}, {"x", 1}}));
     auto b = *profile("phone", "+14155550123");
     member(a);
     member(b);

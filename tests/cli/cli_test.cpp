@@ -8,31 +8,13 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "run_cdphub.hpp"
 #include "test_util.hpp"
 
 namespace cdphub {
 namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-struct Run {
-    int code = -1;
-    std::string out;  // stdout and stderr together
-};
-
-// Runs cdphub with `args` (shell words) and `env` assignments prefixed.
-Run cdphub(const std::string& args, const std::string& env = "") {
-    std::string cmd = env + " " + CDPHUB_EXE + " " + args + " 2>&1";
-    Run r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) return r;
-    std::array<char, 4096> buf{};
-    size_t n;
-    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-    int status = ::pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
 
 std::string good_plugins() {
     return std::string("-P ") + CDPHUB_TEST_PLUGINS + "/good";
@@ -165,11 +147,14 @@ TEST_F(CliTest, RunReloadsOnSighupAndStopsOnSigterm) {
         "CDPHUB_CLI_TEST_TOKEN=tok-a8f31c9e " + CDPHUB_EXE + " run " + m() + " > " + log +
         " 2>&1 &\npid=$!\n"
         "wait_for 'hub running with 1 connectors' || exit 90\n"
-        "echo '{\"id\": \"bad\"' > " + bad + "\n"
+        "echo '{\"id\": \"bad\"' > " +
+        bad +
+        "\n"
         "kill -HUP $pid\n"
         "wait_for 'keeping the running configuration' || exit 91\n"
         "kill -0 $pid || exit 92\n"
-        "kill -TERM $pid\nwait $pid\necho \"exit=$?\"\ncat " + log + "\n";
+        "kill -TERM $pid\nwait $pid\necho \"exit=$?\"\ncat " +
+        log + "\n";
     auto sh = dir_.write("run.sh", script);
     std::string out;
     FILE* p = ::popen(("sh " + sh.string() + " 2>&1").c_str(), "r");

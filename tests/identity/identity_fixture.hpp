@@ -17,6 +17,30 @@
 
 namespace cdphub::test {
 
+// Sets (or adds) one identifier type's rule, the way identity.json would.
+inline void set_type(identity::Rules& rules, const std::string& type, int priority, int limit,
+                     bool unique) {
+    for (auto& r : rules.identifiers)
+        if (r.type == type) {
+            r.priority = priority;
+            r.limit = limit;
+            r.unique = unique;
+            return;
+        }
+    manifest::IdentifierRule r;
+    r.type = type;
+    r.priority = priority;
+    r.limit = limit;
+    r.unique = unique;
+    rules.identifiers.push_back(r);
+}
+
+inline void set_trait_rule(identity::Rules& rules, const std::string& trait,
+                           identity::TraitStrategy strategy,
+                           std::vector<std::string> sources = {}) {
+    rules.trait_rules[trait] = identity::TraitRule{strategy, std::move(sources)};
+}
+
 class IdentityTest : public ::testing::Test {
   protected:
     void SetUp() override { open(identity::Rules::defaults()); }
@@ -32,8 +56,11 @@ class IdentityTest : public ::testing::Test {
     static nlohmann::json rec(const std::string& id, nlohmann::json identifiers,
                               const std::string& at = "2024-05-01T10:00:00Z",
                               nlohmann::json traits = nlohmann::json::object()) {
-        return {{"type", "identify"}, {"record_id", id},     {"occurred_at", at},
-                {"identifiers", std::move(identifiers)},     {"traits", std::move(traits)}};
+        return {{"type", "identify"},
+                {"record_id", id},
+                {"occurred_at", at},
+                {"identifiers", std::move(identifiers)},
+                {"traits", std::move(traits)}};
     }
 
     store::BatchResult ingest(const std::string& source, nlohmann::json records) {
@@ -57,7 +84,9 @@ class IdentityTest : public ::testing::Test {
         return nullptr;
     }
 
-    SQLite::Database plain() { return SQLite::Database(dir_.path() / "hub.db", SQLite::OPEN_READWRITE); }
+    SQLite::Database plain() {
+        return SQLite::Database(dir_.path() / "hub.db", SQLite::OPEN_READWRITE);
+    }
 
     std::int64_t sql_int(const std::string& sql) { return plain().execAndGet(sql).getInt64(); }
 

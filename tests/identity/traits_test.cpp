@@ -30,12 +30,13 @@ TEST_F(IdentityTest, NullDoesNotEraseAValue) {
 
 TEST_F(IdentityTest, EachStrategyPicksItsWinner) {
     auto rules = identity::Rules::defaults();
-    rules.set_trait_rule("signup", {identity::TraitStrategy::first_seen, {}});
-    rules.set_trait_rule("name", {identity::TraitStrategy::source_priority, {"crm", "pos"}});
-    rules.set_trait_rule("address", {identity::TraitStrategy::most_filled, {}});
+    set_trait_rule(rules, "signup", identity::TraitStrategy::first_seen);
+    set_trait_rule(rules, "name", identity::TraitStrategy::source_priority, {"crm", "pos"});
+    set_trait_rule(rules, "address", identity::TraitStrategy::most_filled);
     open(std::move(rules));
-    ingest("web", rec("1", {{"email", "a@b.io"}}, "2024-05-03T00:00:00Z",
-                      {{"signup", "web"}, {"name", "annie"}, {"address", "Main St 1, Springfield"}}));
+    ingest("web",
+           rec("1", {{"email", "a@b.io"}}, "2024-05-03T00:00:00Z",
+               {{"signup", "web"}, {"name", "annie"}, {"address", "Main St 1, Springfield"}}));
     ingest("pos", rec("2", {{"email", "a@b.io"}}, "2024-05-01T00:00:00Z",
                       {{"signup", "pos"}, {"name", "Ann S."}, {"address", "Main St"}}));
     ingest("crm", rec("3", {{"email", "a@b.io"}}, "2024-05-02T00:00:00Z",
@@ -47,8 +48,10 @@ TEST_F(IdentityTest, EachStrategyPicksItsWinner) {
 }
 
 TEST_F(IdentityTest, MergeKeepsTheWinnerOfBothProfilesPerTrait) {
-    ingest("a", rec("1", {{"email", "a@b.io"}}, "2024-05-02T00:00:00Z", {{"tier", "gold"}, {"x", 1}}));
-    ingest("b", rec("2", {{"phone", "+14155550123"}}, "2024-05-03T00:00:00Z", {{"tier", "silver"}}));
+    ingest("a",
+           rec("1", {{"email", "a@b.io"}}, "2024-05-02T00:00:00Z", {{"tier", "gold"}, {"x", 1}}));
+    ingest("b",
+           rec("2", {{"phone", "+14155550123"}}, "2024-05-03T00:00:00Z", {{"tier", "silver"}}));
     ingest("c", rec("3", {{"email", "a@b.io"}, {"phone", "+14155550123"}}));
     auto p = *profile("email", "a@b.io");
     EXPECT_EQ(trait(p, "tier"), "silver");
@@ -58,7 +61,11 @@ TEST_F(IdentityTest, MergeKeepsTheWinnerOfBothProfilesPerTrait) {
 
 TEST_F(IdentityTest, TraitValuesKeepTheirJsonKind) {
     ingest("crm", rec("1", {{"email", "a@b.io"}}, "2024-05-01T00:00:00Z",
-                      {{"s", "5"}, {"n", 5}, {"f", 2.5}, {"b", true}, {"o", {{"k", 1}}},
+                      {{"s", "5"},
+                       {"n", 5},
+                       {"f", 2.5},
+                       {"b", true},
+                       {"o", {{"k", 1}}},
                        {"a", json::array({1, 2})}}));
     auto p = *profile("email", "a@b.io");
     EXPECT_EQ(trait(p, "s"), "5");
@@ -86,9 +93,9 @@ TEST_P(ArrivalOrder, DoesNotChangeTheResult) {
         TempDir dir;
         auto st = store::open_sqlite_store(dir.path() / "t.db");
         auto rules = identity::Rules::defaults();
-        rules.set_trait_rule("first", {identity::TraitStrategy::first_seen, {}});
-        rules.set_trait_rule("src", {identity::TraitStrategy::source_priority, {"s2", "s0"}});
-        rules.set_trait_rule("fill", {identity::TraitStrategy::most_filled, {}});
+        set_trait_rule(rules, "first", identity::TraitStrategy::first_seen);
+        set_trait_rule(rules, "src", identity::TraitStrategy::source_priority, {"s2", "s0"});
+        set_trait_rule(rules, "fill", identity::TraitStrategy::most_filled);
         identity::Resolver resolver(rules);
         pipeline::Ingestor ing(*st, normalizer_, resolver);
         std::vector<std::pair<std::string, json>> recs;
@@ -97,7 +104,9 @@ TEST_P(ArrivalOrder, DoesNotChangeTheResult) {
             int person = static_cast<int>(gen() % 5);
             char at[32];
             std::snprintf(at, sizeof at, "2024-05-%02dT%02d:00:00Z", 1 + i % 28, i % 24);
-            json traits = {{"recent", i}, {"first", i}, {"src", i},
+            json traits = {{"recent", i},
+                           {"first", i},
+                           {"src", i},
                            {"fill", std::string(gen() % 9, 'x') + std::to_string(i)}};
             recs.push_back({"s" + std::to_string(gen() % 3),
                             rec("r" + std::to_string(i),

@@ -15,11 +15,12 @@ class UnmergeTest : public IdentityTest {
                           {{"first_name", "Ann"}}));
         ingest("pos", rec("ben-1", {{"phone", "+14155550123"}}, "2024-05-02T00:00:00Z",
                           {{"first_name", "Ben"}}));
-        ingest("pos", json::array({{{"type", "order"},
-                                    {"record_id", "ben-o1"},
-                                    {"occurred_at", "2024-05-03T00:00:00Z"},
-                                    {"identifiers", {{"phone", "+14155550123"}}},
-                                    {"order", {{"id", "1"}, {"currency", "USD"}, {"total_minor", 500}}}}}));
+        ingest("pos", json::array(
+                          {{{"type", "order"},
+                            {"record_id", "ben-o1"},
+                            {"occurred_at", "2024-05-03T00:00:00Z"},
+                            {"identifiers", {{"phone", "+14155550123"}}},
+                            {"order", {{"id", "1"}, {"currency", "USD"}, {"total_minor", 500}}}}}));
         ann_ = *profile("email", "ann@x.io");
         ben_ = *profile("phone", "+14155550123");
         ingest("crm", rec("ann-2", {{"email", "ann@x.io"}, {"phone", "+14155550123"}},
@@ -36,8 +37,8 @@ class UnmergeTest : public IdentityTest {
 
 TEST_F(UnmergeTest, SplitsTheProfileAndGivesBothTheirIdsBack) {
     wrong_merge();
-    auto r = resolver_->unmerge(merge_id_, "Ben's phone typed into Ann's contact", *store_,
-                                normalizer_);
+    auto r =
+        resolver_->unmerge(merge_id_, "Ben's phone typed into Ann's contact", *store_, normalizer_);
     EXPECT_GT(r.unmerge_id, 0);
     EXPECT_EQ(profile("email", "ann@x.io"), ann_);
     // ann-2 carries both identifiers; with the link cut, the phone is dropped from it and
