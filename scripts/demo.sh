@@ -25,4 +25,14 @@ echo
 echo "== cdphub check --all"
 $hub check --all || true
 echo
+echo "== cdphub import: the demo's CRM and POS files, resolved into profiles"
+for f in examples/demo/data/crm/*.ndjson; do $hub import "$f" --source crm-contacts-files; done
+for f in examples/demo/data/pos/*.ndjson; do $hub import "$f" --source pos-orders-files; done
+echo
+echo "== cdphub segment list"
+$hub segment list
+echo
+echo "== cdphub profile explain email:ann.lee@example.com"
+$hub profile explain email:ann.lee@example.com
+echo
 echo "The hub is at $hub; try '$hub --help'. Manifests: $CDPHUB_MANIFESTS"

@@ -8,6 +8,7 @@
 #include <future>
 #include <iostream>
 #include <map>
+#include <set>
 
 #include "cli/engine.hpp"
 #include "cli/import_command.hpp"
@@ -78,6 +79,8 @@ int cmd_import(const GlobalOptions& g, const ImportOptions& o) {
 
     std::uint64_t lines = 0, inserted = 0, duplicates = 0, rejected = 0, rejected_dup = 0;
     std::map<std::string, std::uint64_t> reasons;
+    std::set<store::ProfileId> changed;  // for computed traits, up to kRealtimeLimit profiles
+    constexpr std::size_t kRealtimeLimit = 50000;
     std::uintmax_t bytes = 0;
     // Reading and normalizing the next batch overlaps with committing this one: the store's
     // writer is one thread, normalization is the other core's work.
@@ -109,6 +112,8 @@ int cmd_import(const GlobalOptions& g, const ImportOptions& o) {
             next = std::async(std::launch::async, [&] { return prepare(read_batch()); });
             for (const auto& r : prepared.batch.rejected) ++reasons[r.reason_code];
             auto result = engine->ingestor->commit(prepared);
+            if (changed.size() <= kRealtimeLimit)
+                changed.insert(result.changed_profiles.begin(), result.changed_profiles.end());
             inserted += result.inserted;
             duplicates += result.duplicates;
             rejected += result.rejected;
@@ -128,7 +133,13 @@ int cmd_import(const GlobalOptions& g, const ImportOptions& o) {
     double secs = std::chrono::duration<double>(Clock::now() - start).count();
 
     std::map<std::string, store::MembershipDelta> deltas;
-    if (o.evaluate_segments) deltas = engine->segments->evaluate_all(now_text());
+    if (o.evaluate_segments) {
+        // Computed traits are materialized per changed profile (the real-time path); a bulk
+        // import beyond the limit leaves that to the daemon and segments compute them anyway.
+        if (changed.size() <= kRealtimeLimit)
+            engine->segments->on_changed({changed.begin(), changed.end()}, now_text());
+        deltas = engine->segments->evaluate_all(now_text());
+    }
     auto counts = engine->store->profile_counts();
 
     std::cout << "Imported " << o.file.string() << " as source '" << o.source << "' in "
