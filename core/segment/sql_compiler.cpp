@@ -619,13 +619,7 @@ class Compiler {
         std::string from = " FROM " + r.table + (r.filter == "1" ? "" : " WHERE " + r.filter);
 
         if (a.func == Func::first || a.func == Func::last) return pick(pr, a, r);
-        // With a window, group by +profile_id: that expression cannot use an index's order, so
-        // SQLite reads the window's range of events_by_name / orders_by_time and sorts it,
-        // instead of scanning the whole per-profile index to avoid the sort (which it prefers
-        // once ANALYZE statistics show few distinct event names; 5x slower on 8M events).
-        // Without a window the per-profile scan is the better plan, so it stays possible.
-        std::string group =
-            a.within ? " GROUP BY +profile_id HAVING " : " GROUP BY profile_id HAVING ";
+        std::string group = " GROUP BY " + group_key(a) + " HAVING ";
         if (pr.op == Op::exists && a.func != Func::min && a.func != Func::max)
             return Set::all();  // count, sum and distinct_count always have a value
 
@@ -693,6 +687,38 @@ class Compiler {
                 Query{"SELECT profile_id" + from + group + "NOT coalesce(" + c + ", 0)", false}};
     }
 
+    // What aggregates group by. Plain profile_id lets SQLite walk the per-profile index
+    // (events_by_profile, orders_by_profile) to avoid sorting, which is only good when that
+    // index covers everything the aggregate reads and there is no window:
+    // - rows arrive in time order, so their rowids follow time; reading other columns
+    //   (properties, amounts) in profile order fetches rows at random (56 s instead of a few
+    //   seconds for last(track.properties.plan) over 8M events);
+    // - with a window, reading that range of events_by_name / orders_by_time and sorting it beats
+    //   scanning the whole per-profile index, which SQLite prefers once ANALYZE statistics show
+    //   few distinct event names (5x slower on 8M events).
+    // +profile_id is the same value, but no index can provide its order.
+    static std::string group_key(const Aggregate& a) {
+        return a.within || reads_uncovered(a) ? "+profile_id" : "profile_id";
+    }
+
+    // Whether the aggregate reads a column that the per-profile index does not hold: it holds
+    // profile_id, occurred_at (and event, for events) besides the row id.
+    static bool reads_uncovered(const Aggregate& a) {
+        auto covered = [&](const Operand& f) {
+            return f.name == "occurred_at" || (a.source == Source::track && f.name == "event");
+        };
+        if (a.field && !covered(*a.field)) return true;
+        if (!a.where) return false;
+        std::vector<const Expr*> todo = {a.where.get()};
+        while (!todo.empty()) {
+            const Expr* e = todo.back();
+            todo.pop_back();
+            for (const auto& c : e->children) todo.push_back(&c);
+            if (e->kind == Expr::Kind::predicate && !covered(e->predicate.operand)) return true;
+        }
+        return false;
+    }
+
     // first / last: the field's value on the earliest / latest row (by occurred_at, id) among
     // the rows where it is present.
     Set pick(const Predicate& pr, const Aggregate& a, const Rows& r) {
@@ -721,10 +747,9 @@ class Compiler {
         std::string c = cond(pr.op, pr.values, inner);
         if (c == "0") return Set::empty();
         std::string dir = a.func == Func::first ? "ASC" : "DESC";
-        std::string sub =
-            "SELECT profile_id, " + fa.v + " AS v, " + (fa.json ? fa.type : "NULL") +
-            " AS ty, row_number() OVER (PARTITION BY profile_id ORDER BY occurred_at " + dir +
-            ", id " + dir + ") AS rn" + from;
+        std::string sub = "SELECT profile_id, " + fa.v + " AS v, " + (fa.json ? fa.type : "NULL") +
+                          " AS ty, row_number() OVER (PARTITION BY " + group_key(a) +
+                          " ORDER BY occurred_at " + dir + ", id " + dir + ") AS rn" + from;
         return positive("SELECT profile_id FROM (" + sub + ") WHERE rn = 1" +
                         (c == "1" ? "" : " AND coalesce(" + c + ", 0)"));
     }

@@ -273,6 +273,8 @@ const std::vector<std::string> kBench = {
     R"(traits.vip == true and count(orders within 90d) == 0 and consent.email_marketing == true)",
     R"(traits.address.city == "Berlin" and not exists identifiers.phone and consent.sms == true)",
     R"(count(track "Order Completed" within 30d) >= 1 or count(orders within 30d) >= 1)",
+    R"(count(track "Order Completed") >= 5)",
+    R"(sum(orders.total_minor) > 50000)",
     R"(last(track.properties.plan) == "pro")",
     R"(distinct_count(track "Product Viewed".properties.sku within 30d) >= 3)",
     R"(traits.country in ["AT", "CH"])",
