@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "cli/connector_loading.hpp"
 #include "pipeline/segments.hpp"
 
 #include <unistd.h>
@@ -27,11 +28,6 @@ fs::path executable_dir() {
     std::error_code ec;
     auto exe = fs::read_symlink("/proc/self/exe", ec);
     return ec ? fs::path() : exe.parent_path();
-}
-
-// Everything the commands print passes through here, so no secret reaches the terminal.
-void print_diagnostics(const Diagnostics& ds) {
-    for (const auto& d : ds) std::cerr << secrets::redact(d.to_string()) << "\n";
 }
 
 nlohmann::json diagnostic_json(const Diagnostic& d) {
@@ -69,26 +65,6 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
         }
         std::cout << line << "\n";
     }
-}
-
-struct Loaded {
-    manifest::ManifestSet manifests;
-    PluginCatalog catalog;
-    Diagnostics config_problems;  // from validate_configs
-};
-
-Loaded load_all(const GlobalOptions& g) {
-    Loaded l{manifest::load(g.manifests), PluginCatalog{}, {}};
-    l.catalog = PluginCatalog::discover(effective_plugin_dirs(g, l.manifests.hub.plugin_dirs));
-    l.config_problems = manifest::validate_configs(
-        l.manifests,
-        [&](std::string_view id) -> std::optional<manifest::PluginSpec> {
-            auto p = l.catalog.find(id);
-            if (!p) return std::nullopt;
-            return manifest::PluginSpec{p->info().id, &p->info().config_spec};
-        },
-        l.catalog.ids());
-    return l;
 }
 
 std::string plural(size_t n, const char* word) {
@@ -231,33 +207,6 @@ int cmd_connectors(const GlobalOptions& g) {
 }
 
 namespace {
-
-// Instantiates one connector from the loaded manifests, printing why not if it cannot.
-std::unique_ptr<plugin_host::Connector> open_connector(Loaded& l, const GlobalOptions& g,
-                                                       const std::string& instance) {
-    const auto* m = l.manifests.find(instance);
-    if (m == nullptr) {
-        std::cerr << "cdphub: no connector instance '" << instance << "' in "
-                  << g.manifests.string() << "; run 'cdphub connectors' to list them\n";
-        return nullptr;
-    }
-    Diagnostics mine;
-    for (const auto* list : {&l.manifests.diagnostics, &l.config_problems})
-        for (const auto& d : *list)
-            if (d.file == m->file.string()) mine.push_back(d);
-    if (has_errors(mine)) {
-        print_diagnostics(mine);
-        std::cerr << "cdphub: " << instance << ": the manifest is invalid; fix it first\n";
-        return nullptr;
-    }
-    auto created = plugin_host::instantiate(l.catalog, *m, l.manifests.root);
-    if (auto* d = std::get_if<Diagnostic>(&created)) {
-        print_diagnostics(l.catalog.diagnostics());
-        print_diagnostics({*d});
-        return nullptr;
-    }
-    return std::get<std::unique_ptr<plugin_host::Connector>>(std::move(created));
-}
 
 bool check_one(Loaded& l, const GlobalOptions& g, const std::string& instance) {
     auto connector = open_connector(l, g, instance);

@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/engine_commands.hpp"
 #include "cli/import_command.hpp"
+#include "cli/sync_command.hpp"
 #include "http/client.hpp"
 #include "logging/logging.hpp"
 #include "manifest/manifest.hpp"
@@ -78,6 +79,12 @@ int main(int argc, char** argv) {
     read->add_option("--limit", read_opts.limit,
                      "Stop after about this many records (0: no limit)");
     auto* run = app.add_subcommand("run", "Run the hub: start every enabled connector");
+    std::string sync_instance;
+    auto* sync = app.add_subcommand(
+        "sync",
+        "Read a source connector into the profile store from its last cursor (incremental; "
+        "Ctrl-C stops after the current page and keeps what was committed)");
+    sync->add_option("instance", sync_instance, "Source connector instance id")->required();
 
     // The profile engine's commands work on the store in hub.json's data_dir (cdphub.db).
     cli::ImportOptions import_opts;
@@ -172,6 +179,7 @@ int main(int argc, char** argv) {
         }
         if (*read) return cli::cmd_read(g, instance, read_opts);
         if (*run) return cli::cmd_run(g);
+        if (*sync) return cli::cmd_sync(g, sync_instance);
         if (*import) {
             import_opts.file = import_file;
             import_opts.evaluate_segments = !no_segments;
