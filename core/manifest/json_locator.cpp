@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/utf8.hpp"
 #include "manifest/json_util.hpp"
 #include "manifest/manifest.hpp"
 
@@ -17,24 +18,6 @@ constexpr size_t kMaxDepth = 128;
 
 bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
 }
 
 bool read_hex4(std::string_view t, size_t at, uint32_t& out) {
@@ -104,7 +87,7 @@ bool read_string(std::string_view t, size_t& i, std::string* out) {
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
                     i += 6;
                 }
-                append_utf8(*out, cp);
+                utf8::append(*out, cp);
                 break;
             }
             default:

@@ -1,5 +1,7 @@
 #include "segment/parser.hpp"
 
+#include "common/utf8.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -152,54 +154,6 @@ struct Token {
     std::string hint;     // bad: what to write instead
 };
 
-// Length of the UTF-8 sequence at s[i], or 0 if it is not valid UTF-8.
-std::size_t utf8_len(std::string_view s, std::size_t i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) return 1;
-    std::size_t n;
-    std::uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-        n = 2;
-        cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 3;
-        cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (i + n > s.size()) return 0;
-    for (std::size_t k = 1; k < n; ++k) {
-        auto cc = static_cast<unsigned char>(s[i + k]);
-        if ((cc & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
-
 bool is_alpha(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
@@ -330,7 +284,7 @@ class Lexer {
                 if (is_alpha(s_[j]) || is_digit(s_[j])) {
                     ++j;
                 } else if (static_cast<unsigned char>(s_[j]) >= 0x80) {
-                    std::size_t n = utf8_len(s_, j);
+                    std::size_t n = utf8::sequence_length(s_, j);
                     if (n == 0) return bad(j, 1, "the expression is not valid UTF-8");
                     if (n == 2 &&
                         (s_[j] == '\xc2' && static_cast<unsigned char>(s_[j + 1]) < 0xc0)) {
@@ -354,7 +308,7 @@ class Lexer {
                 return t;
             }
         }
-        std::size_t n = utf8_len(s_, st);
+        std::size_t n = utf8::sequence_length(s_, st);
         if (n == 0) return bad(st, 1, "the expression is not valid UTF-8");
         std::string ch(s_.substr(st, n));
         if (c == '{' || c == '}')
@@ -488,7 +442,7 @@ class Lexer {
                         if (cp == 0)
                             return bad(st, j + used - st,
                                        "strings cannot contain the NUL character (\\u0000)");
-                        append_utf8(out, cp);
+                        utf8::append(out, cp);
                         j += used;
                         continue;
                     }
@@ -498,7 +452,7 @@ class Lexer {
                                    "escapes are JSON's: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX");
                 }
             }
-            std::size_t n = utf8_len(s_, j);
+            std::size_t n = utf8::sequence_length(s_, j);
             if (n == 0) return bad(st, j + 1 - st, "the expression is not valid UTF-8");
             out.append(s_.substr(j, n));
             j += n;
