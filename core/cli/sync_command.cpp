@@ -5,40 +5,15 @@
 #include <chrono>
 #include <csignal>
 #include <iostream>
-#include <set>
 #include <thread>
 
 #include "cli/connector_loading.hpp"
 #include "cli/engine.hpp"
+#include "cli/source_sync.hpp"
 #include "secrets/secrets.hpp"
 
 namespace cdphub::cli {
 namespace {
-
-// Counts what each committed batch did, on top of the pipeline's sink.
-class CountingSink final : public plugin_host::RecordSink {
-  public:
-    CountingSink(pipeline::Ingestor& ingestor, std::string source)
-        : inner_(ingestor, std::move(source)) {}
-    std::string cursor() override { return inner_.cursor(); }
-    CallStatus commit(nlohmann::json records, std::optional<std::string> cursor) override {
-        auto st = inner_.commit(std::move(records), std::move(cursor));
-        if (!st.ok()) return st;
-        const auto& r = inner_.last_result();
-        ++batches;
-        inserted += r.inserted;
-        duplicates += r.duplicates;
-        rejected += r.rejected + r.rejected_duplicates;
-        changed.insert(r.changed_profiles.begin(), r.changed_profiles.end());
-        return st;
-    }
-
-    std::uint64_t batches = 0, inserted = 0, duplicates = 0, rejected = 0;
-    std::set<store::ProfileId> changed;
-
-  private:
-    pipeline::IngestSink inner_;
-};
 
 // Turns SIGINT/SIGTERM into a cancellation of the running read, so the plugin stops between
 // pages and everything committed so far stays committed.
@@ -86,28 +61,21 @@ int cmd_sync(const GlobalOptions& g, const std::string& instance) {
     auto engine = open_engine(g);
     if (!engine) return kProblems;
 
-    CountingSink sink(*engine->ingestor, instance);
     const auto start = std::chrono::steady_clock::now();
-    const std::string cursor_before = sink.cursor();
-    plugin_host::ReadResult r;
+    SourceSyncResult r;
     {
         InterruptWatcher watcher(*connector);
-        r = connector->read(sink);
+        r = sync_source(*connector, *engine);
     }
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    // Real-time segment evaluation of what changed (computed traits included).
-    if (!sink.changed.empty())
-        engine->segments->on_changed({sink.changed.begin(), sink.changed.end()}, now_text());
-
     std::cout << instance << " (" << connector->plugin().id << " " << connector->plugin().version
-              << "): " << sink.inserted << " new records, " << sink.duplicates
-              << " already stored, " << sink.rejected << " rejected, in " << sink.batches
-              << " batches, " << static_cast<int>(secs * 10) / 10.0 << " s\n";
-    const std::string cursor_after = sink.cursor();
-    std::cout << "  cursor " << (cursor_after.empty() ? "(none)" : cursor_after)
-              << (cursor_after == cursor_before ? " (unchanged)" : "") << "\n";
-    if (sink.rejected)
+              << "): " << r.inserted << " new records, " << r.duplicates << " already stored, "
+              << r.rejected << " rejected, in " << r.batches << " batches, "
+              << static_cast<int>(secs * 10) / 10.0 << " s\n";
+    std::cout << "  cursor " << (r.cursor_after.empty() ? "(none)" : r.cursor_after)
+              << (r.cursor_after == r.cursor_before ? " (unchanged)" : "") << "\n";
+    if (r.rejected)
         std::cout << "  see why records were rejected: cdphub rejected --source " << instance
                   << "\n";
     if (r.status.ok()) return kOk;
