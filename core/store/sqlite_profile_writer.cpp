@@ -276,52 +276,62 @@ void SqliteProfileWriter::end_memberships(ProfileId profile) {
     s.exec();
 }
 
+struct SqliteProfileWriter::MergeStatements {
+    explicit MergeStatements(SQLite::Database& db)
+        : identifiers(db, "UPDATE profile_identifiers SET profile_id = ?1 WHERE profile_id = ?2"),
+          records(db, "UPDATE records SET profile_id = ?1 WHERE profile_id = ?2"),
+          events(db, "UPDATE events SET profile_id = ?1 WHERE profile_id = ?2"),
+          orders(db, "UPDATE orders SET profile_id = ?1 WHERE profile_id = ?2"),
+          traits(db, "DELETE FROM profile_traits WHERE profile_id = ?"),
+          consents(db, "DELETE FROM consents WHERE profile_id = ?"),
+          computed(db, "DELETE FROM computed_traits WHERE profile_id = ?"),
+          memberships(db,
+                      "UPDATE segment_memberships SET exited_at = ? WHERE profile_id = ? AND "
+                      "exited_at IS NULL"),
+          absorb(db,
+                 "UPDATE profiles SET merged_into = ?, merged_at = ?, updated_at = ? WHERE id = ?"),
+          log(db,
+              "INSERT INTO merge_log (merged_at, survivor_id, absorbed_id, "
+              "survivor_identifier_type, survivor_identifier_value, absorbed_identifier_type, "
+              "absorbed_identifier_value, record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)") {}
+    SQLite::Statement identifiers, records, events, orders, traits, consents, computed, memberships,
+        absorb, log;
+};
+
 std::int64_t SqliteProfileWriter::merge_profiles(const MergeEntry& e) {
-    // Merges are rare next to record writes, so these statements are prepared per call.
-    for (const char* sql : {"UPDATE profile_identifiers SET profile_id = ?1 WHERE profile_id = ?2",
-                            "UPDATE records SET profile_id = ?1 WHERE profile_id = ?2",
-                            "UPDATE events SET profile_id = ?1 WHERE profile_id = ?2",
-                            "UPDATE orders SET profile_id = ?1 WHERE profile_id = ?2"}) {
-        SQLite::Statement s(db_, sql);
-        s.bind(1, e.survivor);
-        s.bind(2, e.absorbed);
-        s.exec();
-    }
-    for (const char* sql : {"DELETE FROM profile_traits WHERE profile_id = ?",
-                            "DELETE FROM consents WHERE profile_id = ?",
-                            "DELETE FROM computed_traits WHERE profile_id = ?"}) {
-        SQLite::Statement s(db_, sql);
-        s.bind(1, e.absorbed);
-        s.exec();
-    }
-    end_memberships(e.absorbed);
-    {
-        SQLite::Statement s(db_,
-                            "UPDATE profiles SET merged_into = ?, merged_at = ?, updated_at = ? "
-                            "WHERE id = ?");
-        s.bind(1, e.survivor);
-        s.bind(2, now_);
-        s.bind(3, now_);
-        s.bind(4, e.absorbed);
-        s.exec();
-    }
-    SQLite::Statement log(db_,
-                          "INSERT INTO merge_log (merged_at, survivor_id, absorbed_id, "
-                          "survivor_identifier_type, survivor_identifier_value, "
-                          "absorbed_identifier_type, absorbed_identifier_value, record_id) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    log.bind(1, now_);
-    log.bind(2, e.survivor);
-    log.bind(3, e.absorbed);
-    log.bind(4, e.survivor_link.type);
-    log.bind(5, e.survivor_link.value);
-    log.bind(6, e.absorbed_link.type);
-    log.bind(7, e.absorbed_link.value);
-    bind_optional(log, 8, e.record);
-    log.exec();
+    if (!merge_st_) merge_st_ = std::make_unique<MergeStatements>(db_);
+    auto& m = *merge_st_;
+    for (auto* s : {&m.identifiers, &m.records, &m.events, &m.orders})
+        run(*s, [&](SQLite::Statement& q) {
+            q.bind(1, e.survivor);
+            q.bind(2, e.absorbed);
+        });
+    for (auto* s : {&m.traits, &m.consents, &m.computed})
+        run(*s, [&](SQLite::Statement& q) { q.bind(1, e.absorbed); });
+    run(m.memberships, [&](SQLite::Statement& q) {
+        q.bind(1, now_);
+        q.bind(2, e.absorbed);
+    });
+    run(m.absorb, [&](SQLite::Statement& q) {
+        q.bind(1, e.survivor);
+        q.bind(2, now_);
+        q.bind(3, now_);
+        q.bind(4, e.absorbed);
+    });
+    run(m.log, [&](SQLite::Statement& q) {
+        q.bind(1, now_);
+        q.bind(2, e.survivor);
+        q.bind(3, e.absorbed);
+        q.bind(4, e.survivor_link.type);
+        q.bind(5, e.survivor_link.value);
+        q.bind(6, e.absorbed_link.type);
+        q.bind(7, e.absorbed_link.value);
+        bind_optional(q, 8, e.record);
+    });
+    const auto id = db_.getLastInsertRowid();
     changed_.insert(e.absorbed);
     touch(e.survivor);
-    return db_.getLastInsertRowid();
+    return id;
 }
 
 std::map<std::string, TraitObservation> SqliteProfileWriter::traits_of(ProfileId profile) {

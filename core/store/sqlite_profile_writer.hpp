@@ -64,11 +64,13 @@ class SqliteProfileWriter final : public ProfileWriter {
 
   private:
     struct Statements;
+    struct MergeStatements;  // prepared on the first merge: many imports have none
     void touch(ProfileId profile);
     void end_memberships(ProfileId profile);
 
     SQLite::Database& db_;
     std::unique_ptr<Statements> st_;
+    std::unique_ptr<MergeStatements> merge_st_;
     std::string now_;
     std::set<ProfileId> changed_;
     std::set<ProfileId> touched_;  // updated_at already written in this unit
