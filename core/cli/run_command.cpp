@@ -1,8 +1,9 @@
 // `cdphub run`: the hub as a daemon. It validates the manifests, opens the store, creates every
 // enabled connector and runs each source on its manifest schedule through the scheduler (never
-// two runs of one instance at once). SIGHUP reloads the manifests if they are valid; SIGTERM or
-// SIGINT stops: running syncs are cancelled between pages, their committed batches and cursors
-// stay, and the process exits 0.
+// two runs of one instance at once). With hub.json's "ingest_api" it also serves the Segment-
+// compatible ingest API and the connectors' webhooks (core/server). SIGHUP reloads the manifests if
+// they are valid; SIGTERM or SIGINT stops: running syncs are cancelled between pages, their
+// committed batches and cursors stay, and the process exits 0.
 #include <pthread.h>
 
 #include <csignal>
@@ -16,6 +17,7 @@
 #include "logging/logging.hpp"
 #include "scheduler/scheduler.hpp"
 #include "secrets/secrets.hpp"
+#include "server/service.hpp"
 
 namespace cdphub::cli {
 namespace {
@@ -110,6 +112,33 @@ int cmd_run(const GlobalOptions& g) {
 
     auto running = prepare(g, true);
     if (!running) return kProblems;
+    // The ingest API (hub.json "ingest_api") is opened once, with its own engine (store
+    // connection); a reload only hands it the new connectors for webhook routing.
+    std::unique_ptr<Engine> ingest_engine;
+    std::unique_ptr<server::IngestService> ingest;
+    {
+        auto l = load_all(g);
+        if (l.manifests.hub.ingest_api) {
+            auto e = open_engine(g);
+            if (!e) return kProblems;
+            ingest_engine = std::make_unique<Engine>(std::move(*e));
+            try {
+                auto* segments = ingest_engine->segments.get();
+                ingest = std::make_unique<server::IngestService>(
+                    *l.manifests.hub.ingest_api, l.manifests.hub.data_dir, l.manifests.root,
+                    *ingest_engine->store, *ingest_engine->normalizer, *ingest_engine->resolver,
+                    *ingest_engine->ingestor,
+                    [segments](const std::string&, const store::BatchResult& r) {
+                        if (!r.changed_profiles.empty())
+                            segments->on_changed(r.changed_profiles, now_text());
+                    });
+            } catch (const std::exception& e) {
+                log->error("the ingest API could not start: {}", secrets::redact(e.what()));
+                return kProblems;
+            }
+            ingest->webhooks().set_connectors(running->connectors);
+        }
+    }
     running->begin();
     log->info("hub running with {} connectors; SIGHUP reloads manifests, SIGTERM stops",
               running->connectors.size());
@@ -125,12 +154,16 @@ int cmd_run(const GlobalOptions& g) {
             running->stop();
             running = std::move(next);
             running->begin();
+            if (ingest) ingest->webhooks().set_connectors(running->connectors);
             log->info("reloaded: {} connectors", running->connectors.size());
             continue;
         }
         log->info("{}: stopping {} connectors (running syncs stop after their current page)",
                   sig == SIGTERM ? "SIGTERM" : "SIGINT", running->connectors.size());
         running->stop();
+        // Acknowledged events are already durable; draining just processes them now.
+        if (ingest) ingest->stop();
+        ingest.reset();
         log->info("stopped");
         return kOk;
     }

@@ -159,6 +159,44 @@ std::string hide_in_connector(std::string_view pointer, const Json& value) {
     return "";
 }
 
+std::string hide_in_hub(std::string_view pointer, const Json& value) {
+    if (detail::pointer_within(pointer, "/ingest_api/sources"))
+        return detail::a_type(value) + " (not shown: secret references are never echoed)";
+    return "";
+}
+
+IngestApiConfig read_ingest_api(const Json& j, const Diagnostics& diags) {
+    IngestApiConfig c;
+    auto ok = [&](const char* key) {
+        return j.contains(key) && !has_error_at(diags, std::string("/ingest_api/") + key);
+    };
+    if (ok("listen")) {
+        auto listen = j["listen"].get<std::string>();
+        auto colon = listen.rfind(':');
+        auto host = listen.substr(0, colon);
+        if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+        c.address = host == "localhost" ? "127.0.0.1" : host;
+        c.port = std::stoi(listen.substr(colon + 1));
+    }
+    if (ok("sources")) {
+        for (const auto& [source, entry] : j["sources"].items()) {
+            const auto& ref = entry["write_key"];
+            SecretRef r;
+            r.source = ref.contains("env") ? SecretRef::Source::env : SecretRef::Source::file;
+            r.location = ref.begin()->get<std::string>();
+            c.write_keys.emplace(source, std::move(r));
+        }
+    }
+    if (ok("threads")) c.threads = j["threads"].get<int>();
+    if (ok("durability")) c.durability_full = j["durability"].get<std::string>() == "full";
+    if (ok("max_queued_events")) c.max_queued_events = j["max_queued_events"].get<std::int64_t>();
+    if (ok("max_backlog_events"))
+        c.max_backlog_events = j["max_backlog_events"].get<std::int64_t>();
+    if (ok("read_timeout")) c.read_timeout = parse_duration(j["read_timeout"].get<std::string>());
+    if (ok("retry_after")) c.retry_after_seconds = j["retry_after"].get<int>();
+    return c;
+}
+
 HubConfig load_hub(const fs::path& root, const fs::path& abs_root, Diagnostics& out) {
     HubConfig hub;
     hub.data_dir = resolve(abs_root, "../var");
@@ -169,7 +207,7 @@ HubConfig load_hub(const fs::path& root, const fs::path& abs_root, Diagnostics& 
     auto shown = file.string();
     auto parsed = detail::read_json_file(file, shown, out);
     if (!parsed.doc) return hub;
-    auto diags = detail::check_file(detail::hub_schema(), parsed, shown);
+    auto diags = detail::check_file(detail::hub_schema(), parsed, shown, hide_in_hub);
     const Json& doc = *parsed.doc;
     if (doc.is_object()) {
         if (doc.contains("plugin_dirs") && !has_error_at(diags, "/plugin_dirs")) {
@@ -191,6 +229,9 @@ HubConfig load_hub(const fs::path& root, const fs::path& abs_root, Diagnostics& 
             hub.log_level = doc["log"].value("level", "");
             hub.log_format = doc["log"].value("format", "");
         }
+        if (doc.contains("ingest_api") && doc["ingest_api"].is_object() &&
+            !has_error_at(diags, "/ingest_api"))
+            hub.ingest_api = read_ingest_api(doc["ingest_api"], diags);
     }
     out.insert(out.end(), diags.begin(), diags.end());
     return hub;

@@ -91,12 +91,26 @@ struct ConnectorManifest {
     std::shared_ptr<const JsonLocator> locator;
 };
 
+// hub.json "ingest_api": the HTTP ingest API served by `cdphub run` (docs/ingest-api.md).
+struct IngestApiConfig {
+    std::string address = "127.0.0.1";
+    int port = 8088;
+    std::map<std::string, SecretRef> write_keys;  // source name -> its write key's reference
+    int threads = 2;
+    bool durability_full = true;
+    std::int64_t max_queued_events = 100'000;
+    std::int64_t max_backlog_events = 1'000'000;
+    std::chrono::milliseconds read_timeout{30'000};
+    int retry_after_seconds = 1;
+};
+
 struct HubConfig {
     std::filesystem::path file;                      // empty if there is no hub.json
     std::vector<std::filesystem::path> plugin_dirs;  // absolute (resolved against the folder)
     std::filesystem::path data_dir;                  // absolute; default <folder>/../var
     std::string log_level;   // "trace" ... "off"; empty if not set (command-line flags win anyway)
     std::string log_format;  // "text" or "json"; empty if not set
+    std::optional<IngestApiConfig> ingest_api;  // absent: `cdphub run` serves no HTTP
 };
 
 struct ManifestSet {

@@ -1,0 +1,46 @@
+// The ingest API as `cdphub run` runs it: inbox, processor, webhook router and HTTP server,
+// started from hub.json's "ingest_api" and stopped in the order that loses nothing.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "manifest/manifest.hpp"
+#include "pipeline/ingest.hpp"
+#include "server/http_server.hpp"
+#include "server/inbox.hpp"
+#include "server/processor.hpp"
+#include "server/webhooks.hpp"
+
+namespace cdphub::server {
+
+class IngestService {
+  public:
+    // Resolves the write keys, opens <data_dir>/inbox.db, starts the processor and the server.
+    // Throws std::runtime_error (or store::StoreError) with a message for the admin.
+    IngestService(const manifest::IngestApiConfig& config, const std::filesystem::path& data_dir,
+                  const std::filesystem::path& manifest_root, store::ProfileStore& store,
+                  const normalize::Normalizer& normalizer, const identity::Resolver& resolver,
+                  pipeline::Ingestor& webhook_ingestor, Processor::Listener listener = {});
+    ~IngestService();
+
+    WebhookRouter& webhooks() { return router_; }
+    unsigned short port() const { return server_->port(); }
+    const Counters& counters() const { return counters_; }
+
+    // SIGTERM: stop accepting, answer what was read (its events committed to the inbox), then
+    // process what the inbox holds (bounded by `drain`); the rest waits for the next start.
+    void stop(std::chrono::milliseconds drain = std::chrono::seconds(30));
+
+  private:
+    Counters counters_;
+    WebhookRouter router_;
+    std::unique_ptr<Inbox> inbox_;
+    std::unique_ptr<Processor> processor_;
+    std::unique_ptr<Server> server_;
+    bool stopped_ = false;
+};
+
+}  // namespace cdphub::server

@@ -1,0 +1,83 @@
+#include "server/tracking_api.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "server/segment_events.hpp"
+
+namespace cdphub::server {
+
+using nlohmann::json;
+
+namespace {
+
+ImmediateReply error(int status, const std::string& message) {
+    return {status, json({{"success", false}, {"error", message}}).dump()};
+}
+
+std::string kb(std::size_t bytes) {
+    return std::to_string(bytes / 1024) + " KB";
+}
+
+}  // namespace
+
+TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
+                                std::string_view authorization, const ServerOptions& options,
+                                std::chrono::system_clock::time_point received_at) {
+    const bool batch = route == "batch";
+    const std::size_t limit = batch ? options.max_batch_bytes : options.max_event_bytes;
+    if (body.size() > limit)
+        return error(400, std::string(batch ? "batch" : "event") + " larger than " + kb(limit));
+
+    auto doc = json::parse(body, nullptr, false);
+    if (doc.is_discarded()) return error(400, "invalid JSON");
+    if (!doc.is_object()) return error(400, "the body must be a JSON object");
+
+    auto credentials = parse_authorization(authorization);
+    auto key = write_key_of(credentials, doc);
+    if (!key) return error(401, "no write key: send Authorization: Basic base64(writeKey:)");
+    auto source = options.write_keys.find(*key);
+    if (source == options.write_keys.end()) return error(401, "unknown write key");
+
+    const auto received_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(received_at.time_since_epoch())
+            .count();
+    AcceptedEvents out;
+    if (!batch) {
+        BatchEnvelope envelope;
+        envelope.received_at = received_at;
+        out.entries.push_back({source->second,
+                               to_canonical(doc, envelope, route)
+                                   .dump(-1, ' ', false, json::error_handler_t::replace),
+                               received_ms});
+        return out;
+    }
+
+    auto events = doc.find("batch");
+    if (events == doc.end() || !events->is_array())
+        return error(400, "the body of /v1/batch needs a \"batch\" array");
+    // A body within the event limit cannot hold an event above it: measure only when needed.
+    if (body.size() > options.max_event_bytes) {
+        for (const auto& e : *events)
+            if (e.dump().size() > options.max_event_bytes)
+                return error(400,
+                             "an event of the batch is larger than " + kb(options.max_event_bytes));
+    }
+    BatchEnvelope envelope;
+    envelope.received_at = received_at;
+    auto member = [&](const char* k) -> const json* {
+        auto it = doc.find(k);
+        return it == doc.end() || it->is_null() ? nullptr : &*it;
+    };
+    envelope.context = member("context");
+    envelope.integrations = member("integrations");
+    envelope.sent_at = member("sentAt");
+    out.entries.reserve(events->size());
+    for (const auto& e : *events)
+        out.entries.push_back(
+            {source->second,
+             to_canonical(e, envelope).dump(-1, ' ', false, json::error_handler_t::replace),
+             received_ms});
+    return out;
+}
+
+}  // namespace cdphub::server
