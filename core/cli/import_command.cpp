@@ -1,5 +1,6 @@
 // cdphub import FILE --source ID: streams canonical NDJSON into the store through the full
-// pipeline (normalize, store, resolve), with a progress bar on a terminal and a summary.
+// pipeline (normalize, store, resolve), with a progress bar on a terminal and a summary. A .csv
+// FILE goes through the csv-file connector instance named by --source (import_csv.cpp).
 #include <unistd.h>
 
 #include <chrono>
@@ -12,59 +13,12 @@
 
 #include "cli/engine.hpp"
 #include "cli/import_command.hpp"
+#include "cli/progress.hpp"
 
 namespace cdphub::cli {
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-std::string thousands(std::uint64_t n) {
-    const std::string digits = std::to_string(n);
-    std::string out;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-        out += digits[i];
-    }
-    return out;
-}
-
-// A one-line bar redrawn in place on stderr; only when stderr is a terminal, so logs and CI
-// output stay clean.
-class ProgressBar {
-  public:
-    explicit ProgressBar(std::uintmax_t total) : total_(total), tty_(::isatty(2) == 1) {}
-    void update(std::uintmax_t done, std::uint64_t records, bool force = false) {
-        if (!tty_) return;
-        auto now = Clock::now();
-        if (!force && now - last_ < std::chrono::milliseconds(100)) return;
-        last_ = now;
-        double secs = std::chrono::duration<double>(now - start_).count();
-        double frac = total_ ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
-        int filled = static_cast<int>(frac * 30);
-        double rate = secs > 0 ? static_cast<double>(records) / secs : 0;
-        double eta = frac > 0 ? secs / frac - secs : 0;
-        std::fprintf(stderr, "\r[%s%s] %3d%%  %s records  %s rec/s  ETA %ds ",
-                     std::string(static_cast<size_t>(filled), '#').c_str(),
-                     std::string(static_cast<size_t>(30 - filled), '.').c_str(),
-                     static_cast<int>(frac * 100), thousands(records).c_str(),
-                     thousands(static_cast<std::uint64_t>(rate)).c_str(), static_cast<int>(eta));
-        std::fflush(stderr);
-    }
-    void finish() {
-        if (tty_) std::fprintf(stderr, "\n");
-    }
-
-  private:
-    std::uintmax_t total_;
-    bool tty_;
-    Clock::time_point start_ = Clock::now();
-    Clock::time_point last_{};
-};
-
-}  // namespace
-
 int cmd_import(const GlobalOptions& g, const ImportOptions& o) {
+    if (is_csv(o.file)) return cmd_import_csv(g, o);
     auto engine = open_engine(g);
     if (!engine) return kProblems;
     std::ifstream in(o.file, std::ios::binary);
@@ -77,10 +31,8 @@ int cmd_import(const GlobalOptions& g, const ImportOptions& o) {
     ProgressBar bar(ec ? 0 : size);
     const auto start = Clock::now();
 
-    std::uint64_t lines = 0, inserted = 0, duplicates = 0, rejected = 0, rejected_dup = 0;
-    std::map<std::string, std::uint64_t> reasons;
-    std::set<store::ProfileId> changed;  // for computed traits, up to kRealtimeLimit profiles
-    constexpr std::size_t kRealtimeLimit = 50000;
+    std::uint64_t lines = 0;
+    ImportTotals t;
     std::uintmax_t bytes = 0;
     // Reading and normalizing the next batch overlaps with committing this one: the store's
     // writer is one thread, normalization is the other core's work.
@@ -110,33 +62,51 @@ int cmd_import(const GlobalOptions& g, const ImportOptions& o) {
             auto prepared = next.get();
             if (prepared.batch.accepted.empty() && prepared.batch.rejected.empty()) break;
             next = std::async(std::launch::async, [&] { return prepare(read_batch()); });
-            for (const auto& r : prepared.batch.rejected) ++reasons[r.reason_code];
-            auto result = engine->ingestor->commit(prepared);
-            if (changed.size() <= kRealtimeLimit)
-                changed.insert(result.changed_profiles.begin(), result.changed_profiles.end());
-            inserted += result.inserted;
-            duplicates += result.duplicates;
-            rejected += result.rejected;
-            rejected_dup += result.rejected_duplicates;
-            bar.update(bytes, inserted + duplicates + rejected + rejected_dup);
+            t.add(prepared, engine->ingestor->commit(prepared));
+            bar.update(bytes, t.records());
         }
     } catch (const std::exception& e) {
         bar.finish();
-        std::cerr << "cdphub import: stopped after " << thousands(inserted)
+        std::cerr << "cdphub import: stopped after " << thousands(t.inserted)
                   << " new records: " << e.what()
                   << "\nEverything committed before the error is kept; importing the file again "
                      "skips it.\n";
         return kProblems;
     }
-    bar.update(bytes, inserted + duplicates + rejected + rejected_dup, true);
+    bar.update(bytes, t.records(), true);
     bar.finish();
-    double secs = std::chrono::duration<double>(Clock::now() - start).count();
+    return report_import(*engine, o, t,
+                         std::chrono::duration<double>(Clock::now() - start).count());
+}
+
+void ImportTotals::add(const pipeline::PreparedBatch& prepared, const store::BatchResult& result) {
+    for (const auto& r : prepared.batch.rejected) ++reasons[r.reason_code];
+    if (changed.size() <= kRealtimeLimit)
+        changed.insert(result.changed_profiles.begin(), result.changed_profiles.end());
+    inserted += result.inserted;
+    duplicates += result.duplicates;
+    rejected += result.rejected;
+    rejected_dup += result.rejected_duplicates;
+}
+
+bool is_csv(const std::filesystem::path& file) {
+    auto ext = file.extension().string();
+    for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return ext == ".csv";
+}
+
+int report_import(Engine& e, const ImportOptions& o, const ImportTotals& t, double secs) {
+    auto* engine = &e;
+    const auto inserted = t.inserted, duplicates = t.duplicates, rejected = t.rejected,
+               rejected_dup = t.rejected_dup;
+    const auto& reasons = t.reasons;
+    const auto& changed = t.changed;
 
     std::map<std::string, store::MembershipDelta> deltas;
     if (o.evaluate_segments) {
         // Computed traits are materialized per changed profile (the real-time path); a bulk
         // import beyond the limit leaves that to the daemon and segments compute them anyway.
-        if (changed.size() <= kRealtimeLimit)
+        if (changed.size() <= ImportTotals::kRealtimeLimit)
             engine->segments->on_changed({changed.begin(), changed.end()}, now_text());
         deltas = engine->segments->evaluate_all(now_text());
     }

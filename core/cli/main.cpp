@@ -91,12 +91,18 @@ int main(int argc, char** argv) {
     std::string import_file;
     auto* import = app.add_subcommand(
         "import",
-        "Import a file of canonical records (NDJSON) through normalization and identity "
-        "resolution; re-importing skips what is already stored");
-    import->add_option("file", import_file, "NDJSON file, one canonical record per line")
+        "Import a file of canonical records (NDJSON), or a CSV file through the csv-file "
+        "connector instance --source names, through normalization and identity resolution; "
+        "re-importing skips what is already stored");
+    import
+        ->add_option("file", import_file,
+                     "NDJSON file, one canonical record per line, or a .csv file mapped by "
+                     "the csv-file instance --source")
         ->required()
         ->check(CLI::ExistingFile);
-    import->add_option("--source", import_opts.source, "Source name the records are filed under")
+    import
+        ->add_option("--source", import_opts.source,
+                     "Source name the records are filed under (for .csv: a csv-file instance)")
         ->required();
     import->add_option("--batch-size", import_opts.batch_size, "Records per transaction")
         ->capture_default_str();
