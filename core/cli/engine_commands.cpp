@@ -222,19 +222,6 @@ int cmd_activation_plan(const GlobalOptions& g, const std::string& binding) {
     }
 }
 
-int cmd_activations(const GlobalOptions& g) {
-    auto e = open_engine(g);
-    if (!e) return kProblems;
-    std::cout << "binding  segment  destination  planned  pending  delivered  rejected  dead  "
-                 "last diff\n";
-    for (const auto& s : e->store->binding_status())
-        std::cout << s.name << "  " << s.segment << "  " << s.destination << "  "
-                  << s.members_planned << "  " << s.pending << "  " << s.delivered << "  "
-                  << s.rejected << "  " << s.dead << "  " << s.last_diff_at.value_or("never")
-                  << "\n";
-    return kOk;
-}
-
 int cmd_rejected(const GlobalOptions& g, const std::string& source, std::size_t limit) {
     auto e = open_engine(g);
     if (!e) return kProblems;

@@ -7,6 +7,7 @@
 #include <cdphub/plugin.h>
 
 #include "cli/commands.hpp"
+#include "cli/delivery_commands.hpp"
 #include "cli/engine_commands.hpp"
 #include "cli/import_command.hpp"
 #include "cli/sync_command.hpp"
@@ -83,8 +84,12 @@ int main(int argc, char** argv) {
     auto* sync = app.add_subcommand(
         "sync",
         "Read a source connector into the profile store from its last cursor (incremental; "
-        "Ctrl-C stops after the current page and keeps what was committed)");
-    sync->add_option("instance", sync_instance, "Source connector instance id")->required();
+        "Ctrl-C stops after the current page and keeps what was committed), or deliver an "
+        "activation now");
+    sync->add_option("instance", sync_instance,
+                     "Source connector instance id, or an activation name: plan its diff and "
+                     "deliver it to its destination now")
+        ->required();
 
     // The profile engine's commands work on the store in hub.json's data_dir (cdphub.db).
     cli::ImportOptions import_opts;
@@ -143,8 +148,17 @@ int main(int argc, char** argv) {
     auto* activation_plan = activation->add_subcommand(
         "plan", "Compute a binding's diff since the last one and queue it for delivery");
     activation_plan->add_option("binding", name, "Activation binding name")->required();
-    auto* activations =
-        app.add_subcommand("activations", "Status of every activation binding and its outbox");
+    auto* activation_failures = activation->add_subcommand(
+        "failures", "Rejected and dead-lettered changes of a binding, with the vendor's answer");
+    activation_failures->add_option("binding", name, "Activation binding name")->required();
+    activation_failures->add_option("--limit", limit, "How many")->capture_default_str();
+    auto* activation_replay = activation->add_subcommand(
+        "replay", "Put a binding's dead-lettered changes back into the outbox");
+    activation_replay->add_option("binding", name, "Activation binding name")->required();
+    auto* activations = app.add_subcommand(
+        "activations",
+        "Per activation: its destination's state (running, paused, auth_failed), sent, failed "
+        "and pending changes, last sync and last error");
     std::string rejected_source;
     auto* rejected = app.add_subcommand("rejected", "Records the hub could not use, and why");
     rejected->add_option("--source", rejected_source, "Only this source");
@@ -198,6 +212,8 @@ int main(int argc, char** argv) {
         if (*segment_preview) return cli::cmd_segment_preview(g, expression, limit);
         if (*segment_evaluate) return cli::cmd_segment_evaluate(g, name);
         if (*activation_plan) return cli::cmd_activation_plan(g, name);
+        if (*activation_failures) return cli::cmd_activation_failures(g, name, limit);
+        if (*activation_replay) return cli::cmd_activation_replay(g, name);
         if (*activations) return cli::cmd_activations(g);
         if (*rejected) return cli::cmd_rejected(g, rejected_source, limit);
     } catch (const std::exception& e) {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/connector_loading.hpp"
+#include "cli/delivery_commands.hpp"
 #include "cli/engine.hpp"
 #include "cli/source_sync.hpp"
 #include "secrets/secrets.hpp"
@@ -51,6 +52,9 @@ class InterruptWatcher {
 
 int cmd_sync(const GlobalOptions& g, const std::string& instance) {
     auto l = load_all(g);
+    // An activation's name: deliver that binding now.
+    for (const auto& a : l.manifests.activations)
+        if (a.name == instance) return cmd_sync_binding(g, l, instance);
     auto connector = open_connector(l, g, instance);
     if (!connector) return kProblems;
     if (!connector->plugin().is_source()) {

@@ -304,11 +304,38 @@ CREATE INDEX activation_changes_pending ON activation_changes (binding_id, statu
 )sql");
 }
 
+// Delivery (core/delivery): when each outbox row may be tried again, per-destination worker state
+// (circuit breaker, auth failures, counters) for `cdphub activations`, and an index that finds a
+// profile's earliest pending change (a profile's changes are delivered strictly in order).
+void v5_delivery(SQLite::Database& db) {
+    db.exec(R"sql(
+-- NULL: at once. Set after a per-record retryable failure (jittered exponential backoff).
+ALTER TABLE activation_changes ADD COLUMN next_attempt_at TEXT;
+CREATE INDEX activation_changes_pending_by_profile ON activation_changes (binding_id, profile_id, id)
+    WHERE status = 'pending';
+
+CREATE TABLE delivery_destinations (
+    destination     TEXT    PRIMARY KEY,
+    -- running | paused (circuit breaker open until paused_until) | auth_failed | config_failed
+    state           TEXT    NOT NULL DEFAULT 'running'
+                            CHECK (state IN ('running', 'paused', 'auth_failed', 'config_failed')),
+    paused_until    TEXT,
+    failures        INTEGER NOT NULL DEFAULT 0,  -- consecutive failed batches (outages)
+    sent            INTEGER NOT NULL DEFAULT 0,  -- changes delivered, all time
+    failed          INTEGER NOT NULL DEFAULT 0,  -- changes rejected or dead-lettered, all time
+    last_sync_at    TEXT,
+    last_success_at TEXT,
+    last_error      TEXT
+);
+)sql");
+}
+
 const Migration kMigrations[] = {
     {1, "ingest: records, rejected_records, cursors, ingest_batches", v1_ingest},
     {2, "profiles: identity graph, traits, events, orders, consents, merge log", v2_profiles},
     {3, "segments and memberships", v3_segments},
     {4, "activation: bindings, state and the outbox of changes", v4_activation},
+    {5, "delivery: retry times, destination worker state", v5_delivery},
 };
 
 }  // namespace
