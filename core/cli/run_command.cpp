@@ -8,12 +8,15 @@
 
 #include <csignal>
 #include <iostream>
+#include <map>
 #include <mutex>
 
 #include "cli/commands.hpp"
 #include "cli/connector_loading.hpp"
 #include "cli/engine.hpp"
 #include "cli/source_sync.hpp"
+#include "delivery/service.hpp"
+#include "delivery/sqlite_delivery_store.hpp"
 #include "logging/logging.hpp"
 #include "scheduler/scheduler.hpp"
 #include "secrets/secrets.hpp"
@@ -27,15 +30,77 @@ struct Running {
     std::unique_ptr<Engine> engine;  // on the heap: the tasks keep its address
     std::vector<std::shared_ptr<plugin_host::Connector>> connectors;
     std::unique_ptr<std::mutex> segments_mu = std::make_unique<std::mutex>();
-    std::vector<scheduler::Task> tasks;               // until begin()
-    std::unique_ptr<scheduler::Scheduler> scheduler;  // last: stops before what it uses goes
+    std::unique_ptr<delivery::SqliteDeliveryStore> delivery_store;
+    std::unique_ptr<delivery::DeliveryService> delivery;  // one worker per destination
+    std::vector<scheduler::Task> tasks;                   // until begin()
+    std::unique_ptr<scheduler::Scheduler> scheduler;      // last: stops before what it uses goes
 
-    void begin() { scheduler = std::make_unique<scheduler::Scheduler>(std::move(tasks)); }
+    void begin() {
+        scheduler = std::make_unique<scheduler::Scheduler>(std::move(tasks));
+        if (delivery) delivery->start(std::chrono::seconds(1));
+    }
     void stop() {
         if (scheduler) scheduler->stop();
         scheduler.reset();
+        if (delivery) delivery->stop();
+        delivery.reset();
     }
 };
+
+// Activations: each enabled one plans its diff on its schedule (a scheduler task), and each
+// destination gets a delivery worker of its own (with its own connector instance, so its HTTP
+// client and rate limit are its own) that drains the outbox as diffs fill it.
+void add_activations(Loaded& l, Running& r, const std::shared_ptr<spdlog::logger>& log) {
+    std::map<std::string, std::vector<delivery::BindingRef>> by_destination;
+    for (const auto& a : l.manifests.activations) {
+        if (!a.enabled) continue;
+        by_destination[a.destination].push_back({a.name, a.segment, a.destination});
+        if (a.schedule.kind != manifest::Schedule::Kind::interval) continue;
+        Engine* engine = r.engine.get();
+        std::mutex* mu = r.segments_mu.get();
+        r.tasks.push_back(
+            {"activation " + a.name,
+             std::chrono::duration_cast<std::chrono::milliseconds>(a.schedule.every),
+             [engine, mu, log, name = a.name](std::stop_token) {
+                 std::lock_guard lock(*mu);  // a diff reads memberships the syncs write
+                 try {
+                     auto d = engine->store->plan_diff(name);
+                     if (d.diff_id != 0)
+                         log->info("activation {}: planned {} entered, {} exited, {} changed", name,
+                                   d.entered, d.exited, d.changed);
+                     return scheduler::RunResult{
+                         {}, static_cast<std::uint64_t>(d.entered + d.exited + d.changed)};
+                 } catch (const std::exception& e) {
+                     return scheduler::RunResult{{StatusCode::fatal, std::nullopt, e.what()}, 0};
+                 }
+             }});
+    }
+    if (by_destination.empty()) return;
+    r.delivery_store = std::make_unique<delivery::SqliteDeliveryStore>(*r.engine->store);
+    r.delivery =
+        std::make_unique<delivery::DeliveryService>(*r.delivery_store, delivery::DeliveryOptions{});
+    for (auto& [destination, bindings] : by_destination) {
+        const auto* m = l.manifests.find(destination);
+        if (m == nullptr || !m->enabled) {
+            log->warn("activations of {} wait: the destination is not an enabled connector",
+                      destination);
+            continue;
+        }
+        auto created = plugin_host::instantiate(l.catalog, *m, l.manifests.root);
+        if (auto* d = std::get_if<Diagnostic>(&created)) {
+            log->error("{}", secrets::redact(d->to_string()));
+            continue;
+        }
+        auto c = std::get<std::unique_ptr<plugin_host::Connector>>(std::move(created));
+        if (!c->plugin().is_destination()) {
+            log->error("activations name {} as their destination, but {} is not a destination",
+                       destination, c->plugin().id);
+            continue;
+        }
+        log->info("delivery to {} started for {} activation(s)", destination, bindings.size());
+        r.delivery->add(std::move(c), std::move(bindings));
+    }
+}
 
 // Builds a configuration (store, connectors, tasks) without starting its schedules, so that a
 // reload can build the new one before it stops the old one.
@@ -94,6 +159,7 @@ std::optional<Running> prepare(const GlobalOptions& g, bool initial) {
                                return scheduler::RunResult{res.status, res.inserted};
                            }});
     }
+    add_activations(l, r, log);
     return r;
 }
 
