@@ -15,6 +15,10 @@ ctest --preset default
 echo "== build (clang, ASan + UBSan)"
 scripts/build.sh sanitize
 echo "== test (clang, ASan + UBSan)"
-ctest --preset sanitize
+# Except the connector tests that fork a child mid-run and SIGKILL it (sync_killed_when): the
+# child is forked from a process whose simulator threads keep allocating, and clang 14's ASan
+# allocator is not fork-safe, so the child can deadlock on its first allocation (seen in CI).
+# They run in the g++ leg above; moving the child to fork+exec is tracked in the issue notes.
+ctest --preset sanitize -E '^(Mailchimp\.KilledMid|HubSpot\.KilledMid|SalesforceConnector\.KilledMid|SquareConnector\.KilledMid|CsvFileConnector\.KilledMid|DeliveryTest\.AWorkerKilledMid)'
 
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -26,6 +26,18 @@ Loaded load_all(const GlobalOptions& g) {
     return l;
 }
 
+bool manifest_usable(const Loaded& l, const manifest::ConnectorManifest& m,
+                     const std::string& who) {
+    Diagnostics mine;
+    for (const auto* list : {&l.manifests.diagnostics, &l.config_problems})
+        for (const auto& d : *list)
+            if (d.file == m.file.string()) mine.push_back(d);
+    if (!has_errors(mine)) return true;
+    print_diagnostics(mine);
+    std::cerr << who << ": the manifest is invalid; fix it first\n";
+    return false;
+}
+
 // Instantiates one connector from the loaded manifests, printing why not if it cannot.
 std::unique_ptr<plugin_host::Connector> open_connector(Loaded& l, const GlobalOptions& g,
                                                        const std::string& instance) {
@@ -35,15 +47,7 @@ std::unique_ptr<plugin_host::Connector> open_connector(Loaded& l, const GlobalOp
                   << g.manifests.string() << "; run 'cdphub connectors' to list them\n";
         return nullptr;
     }
-    Diagnostics mine;
-    for (const auto* list : {&l.manifests.diagnostics, &l.config_problems})
-        for (const auto& d : *list)
-            if (d.file == m->file.string()) mine.push_back(d);
-    if (has_errors(mine)) {
-        print_diagnostics(mine);
-        std::cerr << "cdphub: " << instance << ": the manifest is invalid; fix it first\n";
-        return nullptr;
-    }
+    if (!manifest_usable(l, *m, "cdphub: " + instance)) return nullptr;
     auto created = plugin_host::instantiate(l.catalog, *m, l.manifests.root);
     if (auto* d = std::get_if<Diagnostic>(&created)) {
         print_diagnostics(l.catalog.diagnostics());

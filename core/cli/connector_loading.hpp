@@ -25,6 +25,10 @@ Loaded load_all(const GlobalOptions& g);
 // Prints diagnostics to stderr with every known secret redacted.
 void print_diagnostics(const Diagnostics& ds);
 
+// The diagnostics (manifest and config) of one manifest file; printed, with a note, when they hold
+// an error. True if the instance's manifest is usable.
+bool manifest_usable(const Loaded& l, const manifest::ConnectorManifest& m, const std::string& who);
+
 // Instantiates one connector from the loaded manifests, printing why not if it cannot.
 std::unique_ptr<plugin_host::Connector> open_connector(Loaded& l, const GlobalOptions& g,
                                                        const std::string& instance);

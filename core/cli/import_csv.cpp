@@ -74,15 +74,7 @@ int cmd_import_csv(const GlobalOptions& g, const ImportOptions& o) {
                   << ". See docs/cli.md#import.\n";
         return kProblems;
     }
-    Diagnostics mine;
-    for (const auto* list : {&l.manifests.diagnostics, &l.config_problems})
-        for (const auto& d : *list)
-            if (d.file == m->file.string()) mine.push_back(d);
-    if (has_errors(mine)) {
-        print_diagnostics(mine);
-        std::cerr << "cdphub import: " << o.source << ": the manifest is invalid; fix it first\n";
-        return kProblems;
-    }
+    if (!manifest_usable(l, *m, "cdphub import: " + o.source)) return kProblems;
     manifest::ConnectorManifest one = *m;
     const auto file = std::filesystem::absolute(o.file);
     one.config["directory"] = file.parent_path().string();

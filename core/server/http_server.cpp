@@ -224,7 +224,8 @@ class Session : public std::enable_shared_from_this<Session> {
         plugin_host::WebhookRequest wr;
         wr.method = std::string(req.method_string());
         std::string_view target(req.target().data(), req.target().size());
-        wr.path = path_;
+        // As the plugin ABI promises: the part after the instance's prefix ("/<rest>" or "").
+        wr.path = std::string(rest.substr(instance.size()));
         if (auto q = target.find('?'); q != std::string_view::npos)
             wr.query = std::string(target.substr(q + 1));
         wr.body = std::move(req.body());

@@ -1,5 +1,7 @@
 #include "simulators/simulator.hpp"
 
+#include <cdphub_plugins/web.hpp>
+
 #include <map>
 #include <stdexcept>
 
@@ -9,13 +11,6 @@ namespace {
 std::map<std::string, VendorFactory, std::less<>>& registry() {
     static std::map<std::string, VendorFactory, std::less<>> r;
     return r;
-}
-
-int hex(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 }  // namespace
@@ -64,36 +59,13 @@ SimulatorServer::SimulatorServer(std::string_view vendor_name, const VendorOptio
           }(),
           http) {}
 
+// The same encoding rules as the plugins' side (plugins/common/cdphub_plugins/web.hpp).
 std::string url_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '+') {
-            out += ' ';
-        } else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-            out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-            i += 2;
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
+    return plugins::url_decode(s);
 }
 
 std::vector<std::pair<std::string, std::string>> form_pairs(std::string_view q) {
-    std::vector<std::pair<std::string, std::string>> out;
-    while (!q.empty()) {
-        auto amp = q.find('&');
-        auto part = q.substr(0, amp);
-        q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
-        if (part.empty()) continue;
-        auto eq = part.find('=');
-        if (eq == std::string_view::npos)
-            out.emplace_back(url_decode(part), "");
-        else
-            out.emplace_back(url_decode(part.substr(0, eq)), url_decode(part.substr(eq + 1)));
-    }
-    return out;
+    return plugins::form_pairs(q);
 }
 
 std::string form_value(std::string_view query, std::string_view name) {
@@ -103,19 +75,7 @@ std::string form_value(std::string_view query, std::string_view name) {
 }
 
 std::string url_encode(std::string_view s) {
-    static const char* digits = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += digits[c >> 4];
-            out += digits[c & 15];
-        }
-    }
-    return out;
+    return plugins::url_encode(s);
 }
 
 }  // namespace cdphub::sim
