@@ -9,37 +9,16 @@
 #include "segment/evaluator.hpp"
 #include "segment/parser.hpp"
 #include "segment/values.hpp"
+#include "segment_test_util.hpp"
 
 namespace cdphub::segment {
 namespace {
 
 using nlohmann::json;
+using test::ev;
+using test::order;
 
 constexpr const char* kNow = "2024-06-01T12:00:00.000Z";
-
-profile::EventFact ev(std::int64_t id, std::string name, std::string at,
-                      json props = json::object(), std::string source = "web") {
-    profile::EventFact e;
-    e.id = id;
-    e.event = std::move(name);
-    e.occurred_at = std::move(at);
-    e.source = std::move(source);
-    e.properties = std::move(props);
-    return e;
-}
-
-profile::OrderFact order(std::int64_t id, std::string at, std::string currency, std::int64_t total,
-                         std::optional<std::string> status = std::nullopt) {
-    profile::OrderFact o;
-    o.id = id;
-    o.source = "shop";
-    o.order_id = "o" + std::to_string(id);
-    o.occurred_at = std::move(at);
-    o.currency = std::move(currency);
-    o.total_minor = total;
-    o.status = std::move(status);
-    return o;
-}
 
 profile::ProfileSnapshot alice() {
     profile::ProfileSnapshot s;

@@ -14,6 +14,33 @@
 
 namespace cdphub::test {
 
+// An event and an order as a snapshot holds them, for hand-built test profiles.
+inline profile::EventFact ev(std::int64_t id, std::string name, std::string at,
+                             nlohmann::json props = nlohmann::json::object(),
+                             std::string source = "web") {
+    profile::EventFact e;
+    e.id = id;
+    e.event = std::move(name);
+    e.occurred_at = std::move(at);
+    e.source = std::move(source);
+    e.properties = std::move(props);
+    return e;
+}
+
+inline profile::OrderFact order(std::int64_t id, std::string at, std::string currency,
+                                std::int64_t total,
+                                std::optional<std::string> status = std::nullopt) {
+    profile::OrderFact o;
+    o.id = id;
+    o.source = "shop";
+    o.order_id = "o" + std::to_string(id);
+    o.occurred_at = std::move(at);
+    o.currency = std::move(currency);
+    o.total_minor = total;
+    o.status = std::move(status);
+    return o;
+}
+
 // Inserts snapshots into the store's tables as the identity engine would leave them. The
 // connection must have foreign keys off (events and orders reference records rows that these
 // tests do not create): call `db.exec("PRAGMA foreign_keys = OFF")` first.
