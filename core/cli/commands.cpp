@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "logging/logging.hpp"
+#include "manifest/diagnostic_json.hpp"
 #include "manifest/manifest.hpp"
 #include "plugin_host/connector.hpp"
 #include "plugin_host/plugin_catalog.hpp"
@@ -28,27 +29,6 @@ fs::path executable_dir() {
     std::error_code ec;
     auto exe = fs::read_symlink("/proc/self/exe", ec);
     return ec ? fs::path() : exe.parent_path();
-}
-
-nlohmann::json diagnostic_json(const Diagnostic& d) {
-    return {{"severity", d.is_error() ? "error" : "warning"},
-            {"file", d.file},
-            {"pointer", d.pointer},
-            {"line", d.line},
-            {"column", d.column},
-            {"message", secrets::redact(d.message)},
-            {"expected", d.expected},
-            {"found", secrets::redact(d.found)},
-            {"hint", d.hint}};
-}
-
-std::string schedule_text(const manifest::Schedule& s) {
-    if (s.kind == manifest::Schedule::Kind::manual) return "manual";
-    auto secs = s.every.count();
-    if (secs % 86400 == 0) return "every " + std::to_string(secs / 86400) + "d";
-    if (secs % 3600 == 0) return "every " + std::to_string(secs / 3600) + "h";
-    if (secs % 60 == 0) return "every " + std::to_string(secs / 60) + "m";
-    return "every " + std::to_string(secs) + "s";
 }
 
 // A left-aligned text table.
@@ -110,7 +90,8 @@ int cmd_plugins(const GlobalOptions& g) {
                  {"sha256", i.sha256},
                  {"capabilities", i.capabilities}});
         }
-        for (const auto& d : catalog.diagnostics()) out["problems"].push_back(diagnostic_json(d));
+        for (const auto& d : catalog.diagnostics())
+            out["problems"].push_back(manifest::diagnostic_json(d));
         std::cout << out.dump(2) << "\n";
     } else {
         std::vector<std::vector<std::string>> rows{
@@ -153,7 +134,7 @@ int cmd_validate(const GlobalOptions& g) {
                            {"errors", errors},
                            {"warnings", warnings},
                            {"problems", nlohmann::json::array()}};
-        for (const auto& d : all) out["problems"].push_back(diagnostic_json(d));
+        for (const auto& d : all) out["problems"].push_back(manifest::diagnostic_json(d));
         std::cout << out.dump(2) << "\n";
     } else {
         print_diagnostics(all);
@@ -182,7 +163,7 @@ int cmd_connectors(const GlobalOptions& g) {
                            {"plugin_version", p ? p->info().version : ""},
                            {"kind", p ? std::string(plugin_host::kind_name(p->info().kind)) : ""},
                            {"enabled", c.enabled},
-                           {"schedule", schedule_text(c.schedule)},
+                           {"schedule", manifest::describe(c.schedule)},
                            {"valid", !has_error[c.file.string()]},
                            {"file", c.file.string()}});
         }
@@ -197,7 +178,7 @@ int cmd_connectors(const GlobalOptions& g) {
         enabled += c.enabled;
         rows.push_back({c.id, c.plugin + (p ? " " + p->info().version : " (not loaded)"),
                         p ? std::string(plugin_host::kind_name(p->info().kind)) : "?",
-                        c.enabled ? "yes" : "no", schedule_text(c.schedule),
+                        c.enabled ? "yes" : "no", manifest::describe(c.schedule),
                         c.file.string() + (has_error[c.file.string()] ? " (invalid)" : "")});
     }
     print_table(rows);

@@ -39,7 +39,10 @@ std::optional<Engine> open_engine(const GlobalOptions& g) {
     e.db_path = e.manifests.hub.data_dir / "cdphub.db";
     try {
         e.store = store::open_sqlite_store(e.db_path);
-        e.normalizer = std::make_unique<normalize::Normalizer>();
+        normalize::Options cleansing;
+        cleansing.default_region = e.manifests.hub.default_phone_region;
+        cleansing.strict_phone_validation = e.manifests.hub.strict_phone_validation;
+        e.normalizer = std::make_unique<normalize::Normalizer>(cleansing);
         e.resolver = std::make_unique<identity::Resolver>(e.manifests.identity);
         e.segments = std::make_unique<pipeline::SegmentEngine>(*e.store, e.manifests);
         e.segments->sync_definitions(&e.manifests);

@@ -3,7 +3,9 @@
 #include <iostream>
 
 #include "cli/engine.hpp"
+#include "pipeline/rejected_replay.hpp"
 #include "store/activation_types.hpp"
+#include "store/sqlite_operations.hpp"
 
 namespace cdphub::cli {
 
@@ -27,18 +29,8 @@ std::optional<store::ProfileId> find(Engine& e, const std::string& who) {
         return std::nullopt;
     }
     // Look the identifier up as the normalizer would store it (lower-cased email, E.164 phone).
-    nlohmann::json probe = {{"type", "identify"},
-                            {"record_id", "lookup"},
-                            {"occurred_at", "2024-01-01T00:00:00Z"},
-                            {"identifiers", {{who.substr(0, colon), who.substr(colon + 1)}}}};
-    auto n = e.normalizer->normalize(
-        probe, "cli",
-        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
     std::string type = who.substr(0, colon), value = who.substr(colon + 1);
-    if (n.ok() && !n.record().identifiers.empty()) {
-        type = n.record().identifiers[0].type;
-        value = n.record().identifiers[0].value;
-    }
+    if (auto stored = e.normalizer->lookup_form(type, value)) std::tie(type, value) = *stored;
     auto p = e.store->find_profile(type, value);
     if (!p) std::cerr << "cdphub profile: no profile holds " << type << ":" << value << "\n";
     return p;
@@ -230,6 +222,20 @@ int cmd_rejected(const GlobalOptions& g, const std::string& source, std::size_t 
     for (const auto& r : e->store->list_rejected(src, 0, limit))
         std::cout << r.id << "  " << r.source << "  " << r.received_at << "  " << r.reason_code
                   << ": " << r.reason << "\n    " << r.raw.substr(0, 200) << "\n";
+    return kOk;
+}
+
+int cmd_rejected_replay(const GlobalOptions& g, const std::string& source, std::size_t limit) {
+    auto e = open_engine(g);
+    if (!e) return kProblems;
+    std::optional<std::string_view> src;
+    if (!source.empty()) src = source;
+    store::SqliteOperations ops(*e->store);
+    auto r = pipeline::replay_rejected(*e->ingestor, ops, src, {}, limit);
+    if (!r.changed_profiles.empty()) e->segments->on_changed(r.changed_profiles, now_text());
+    std::cout << "replayed " << r.considered << " rejected records: " << r.accepted
+              << " stored now, " << r.duplicates << " already stored, " << r.still_rejected
+              << " still rejected (cdphub rejected shows why)\n";
     return kOk;
 }
 

@@ -16,5 +16,6 @@ int cmd_segment_preview(const GlobalOptions& g, const std::string& expression, s
 int cmd_segment_evaluate(const GlobalOptions& g, const std::string& name);
 int cmd_activation_plan(const GlobalOptions& g, const std::string& binding);
 int cmd_rejected(const GlobalOptions& g, const std::string& source, std::size_t limit);
+int cmd_rejected_replay(const GlobalOptions& g, const std::string& source, std::size_t limit);
 
 }  // namespace cdphub::cli

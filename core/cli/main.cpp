@@ -163,6 +163,12 @@ int main(int argc, char** argv) {
     auto* rejected = app.add_subcommand("rejected", "Records the hub could not use, and why");
     rejected->add_option("--source", rejected_source, "Only this source");
     rejected->add_option("--limit", limit, "How many")->capture_default_str();
+    auto* rejected_replay = rejected->add_subcommand(
+        "replay",
+        "Run rejected records through the pipeline again, after fixing what made them unusable "
+        "(those still unusable stay rejected; stored ones are marked replayed)");
+    rejected_replay->add_option("--source", rejected_source, "Only this source");
+    rejected_replay->add_option("--limit", limit, "How many")->capture_default_str();
 
     try {
         app.parse(argc, argv);
@@ -215,6 +221,7 @@ int main(int argc, char** argv) {
         if (*activation_failures) return cli::cmd_activation_failures(g, name, limit);
         if (*activation_replay) return cli::cmd_activation_replay(g, name);
         if (*activations) return cli::cmd_activations(g);
+        if (*rejected_replay) return cli::cmd_rejected_replay(g, rejected_source, limit);
         if (*rejected) return cli::cmd_rejected(g, rejected_source, limit);
     } catch (const std::exception& e) {
         std::cerr << "cdphub: internal error: " << e.what() << "\n";

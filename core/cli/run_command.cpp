@@ -1,9 +1,10 @@
 // `cdphub run`: the hub as a daemon. It validates the manifests, opens the store, creates every
 // enabled connector and runs each source on its manifest schedule through the scheduler (never
 // two runs of one instance at once). With hub.json's "ingest_api" it also serves the Segment-
-// compatible ingest API and the connectors' webhooks (core/server). SIGHUP reloads the manifests if
-// they are valid; SIGTERM or SIGINT stops: running syncs are cancelled between pages, their
-// committed batches and cursors stay, and the process exits 0.
+// compatible ingest API and the connectors' webhooks (core/server); with "admin_api", the admin
+// API and /metrics (core/admin). SIGHUP reloads the manifests if they are valid; SIGTERM or SIGINT
+// stops: running syncs are cancelled between pages, their committed batches and cursors stay, and
+// the process exits 0.
 #include <pthread.h>
 
 #include <csignal>
@@ -11,6 +12,7 @@
 #include <map>
 #include <mutex>
 
+#include "admin/admin_api.hpp"
 #include "cli/commands.hpp"
 #include "cli/connector_loading.hpp"
 #include "cli/engine.hpp"
@@ -29,6 +31,7 @@ namespace {
 struct Running {
     std::unique_ptr<Engine> engine;  // on the heap: the tasks keep its address
     std::vector<std::shared_ptr<plugin_host::Connector>> connectors;
+    std::vector<admin::ConnectorInfo> infos;  // for the admin API
     std::unique_ptr<std::mutex> segments_mu = std::make_unique<std::mutex>();
     std::unique_ptr<delivery::SqliteDeliveryStore> delivery_store;
     std::unique_ptr<delivery::DeliveryService> delivery;  // one worker per destination
@@ -55,12 +58,14 @@ void add_activations(Loaded& l, Running& r, const std::shared_ptr<spdlog::logger
     for (const auto& a : l.manifests.activations) {
         if (!a.enabled) continue;
         by_destination[a.destination].push_back({a.name, a.segment, a.destination});
-        if (a.schedule.kind != manifest::Schedule::Kind::interval) continue;
+        // A manual activation gets a task too (every 0), so the admin API can run it now.
         Engine* engine = r.engine.get();
         std::mutex* mu = r.segments_mu.get();
         r.tasks.push_back(
             {"activation " + a.name,
-             std::chrono::duration_cast<std::chrono::milliseconds>(a.schedule.every),
+             a.schedule.kind == manifest::Schedule::Kind::interval
+                 ? std::chrono::duration_cast<std::chrono::milliseconds>(a.schedule.every)
+                 : std::chrono::milliseconds(0),
              [engine, mu, log, name = a.name](std::stop_token) {
                  std::lock_guard lock(*mu);  // a diff reads memberships the syncs write
                  try {
@@ -141,26 +146,108 @@ std::optional<Running> prepare(const GlobalOptions& g, bool initial) {
             log->warn("connector {} started, but its check failed: {}", c->id(),
                       secrets::redact(st.to_string()));
         r.connectors.push_back(c);
-        if (!c->plugin().is_source() || m.schedule.kind != manifest::Schedule::Kind::interval)
-            continue;
+        r.infos.push_back({c->id(), c->plugin().id, c->plugin().version, c->plugin().is_source(),
+                           c->plugin().is_destination(), manifest::describe(m.schedule),
+                           m.description});
+        if (!c->plugin().is_source()) continue;
+        // A manual source gets a task too (every 0): it runs only when the admin API asks.
         Engine* engine = r.engine.get();
         std::mutex* mu = r.segments_mu.get();
-        r.tasks.push_back({c->id(),
-                           std::chrono::duration_cast<std::chrono::milliseconds>(m.schedule.every),
-                           [c, engine, mu, log](std::stop_token stop) {
-                               std::stop_callback cancel(stop, [&] { c->cancel(); });
-                               auto res = sync_source(*c, *engine, mu);
-                               if (res.status.ok())
-                                   log->info("sync {}: {} new, {} already stored, {} rejected",
-                                             c->id(), res.inserted, res.duplicates, res.rejected);
-                               else
-                                   log->warn("sync {} stopped after {} new records: {}", c->id(),
-                                             res.inserted, secrets::redact(res.status.to_string()));
-                               return scheduler::RunResult{res.status, res.inserted};
-                           }});
+        r.tasks.push_back(
+            {c->id(),
+             m.schedule.kind == manifest::Schedule::Kind::interval
+                 ? std::chrono::duration_cast<std::chrono::milliseconds>(m.schedule.every)
+                 : std::chrono::milliseconds(0),
+             [c, engine, mu, log](std::stop_token stop) {
+                 std::stop_callback cancel(stop, [&] { c->cancel(); });
+                 auto res = sync_source(*c, *engine, mu, "daemon");
+                 if (res.status.ok())
+                     log->info("sync {}: {} new, {} already stored, {} rejected", c->id(),
+                               res.inserted, res.duplicates, res.rejected);
+                 else
+                     log->warn("sync {} stopped after {} new records: {}", c->id(), res.inserted,
+                               secrets::redact(res.status.to_string()));
+                 return scheduler::RunResult{res.status, res.inserted};
+             }});
     }
     add_activations(l, r, log);
     return r;
+}
+
+// The admin API's view of the daemon: whatever configuration runs now (a reload swaps it under
+// the lock).
+class DaemonView final : public admin::HubView {
+  public:
+    explicit DaemonView(const GlobalOptions& g) : g_(g) {}
+
+    void set(Running* running, const server::IngestService* ingest) {
+        std::lock_guard lock(mu_);
+        running_ = running;
+        ingest_ = ingest;
+    }
+    std::unique_lock<std::mutex> lock() { return std::unique_lock(mu_); }
+
+    std::vector<admin::ConnectorInfo> connectors() override {
+        std::lock_guard lock(mu_);
+        return running_ ? running_->infos : std::vector<admin::ConnectorInfo>{};
+    }
+    std::vector<scheduler::TaskStatus> tasks() override {
+        std::lock_guard lock(mu_);
+        return running_ && running_->scheduler ? running_->scheduler->status()
+                                               : std::vector<scheduler::TaskStatus>{};
+    }
+    bool run_now(const std::string& task) override {
+        std::lock_guard lock(mu_);
+        return running_ && running_->scheduler && running_->scheduler->run_now(task);
+    }
+    Diagnostics validate_manifests() override {
+        auto l = load_all(g_);
+        Diagnostics all = l.manifests.diagnostics;
+        all.insert(all.end(), l.config_problems.begin(), l.config_problems.end());
+        return all;
+    }
+    const server::IngestService* ingest() override {
+        std::lock_guard lock(mu_);
+        return ingest_;
+    }
+
+  private:
+    const GlobalOptions& g_;
+    std::mutex mu_;
+    Running* running_ = nullptr;
+    const server::IngestService* ingest_ = nullptr;
+};
+
+// The admin API (hub.json "admin_api") with an engine (store connection) of its own.
+struct AdminService {
+    std::unique_ptr<Engine> engine;
+    std::unique_ptr<admin::AdminApi> api;
+};
+
+std::optional<AdminService> open_admin(const GlobalOptions& g, const manifest::ManifestSet& m,
+                                       DaemonView& view) {
+    auto log = logging::get("hub");
+    auto token = secrets::resolve(m.hub.admin_api->token, m.root);
+    if (!token.value) {
+        log->error("admin_api: the admin token cannot be read ({}): {}",
+                   secrets::describe(m.hub.admin_api->token), token.error);
+        return std::nullopt;
+    }
+    if (token.value->size() < 16) {
+        log->error(
+            "admin_api: the admin token is shorter than 16 characters; use a long random "
+            "one (e.g. openssl rand -hex 32)");
+        return std::nullopt;
+    }
+    auto e = open_engine(g);
+    if (!e) return std::nullopt;
+    AdminService a;
+    a.engine = std::make_unique<Engine>(std::move(*e));
+    a.api = std::make_unique<admin::AdminApi>(
+        admin::AdminDeps{*a.engine->store, *a.engine->normalizer, *a.engine->segments,
+                         *a.engine->ingestor, view},
+        *token.value, m.hub.admin_api->metrics_public);
+    return a;
 }
 
 }  // namespace
@@ -182,22 +269,29 @@ int cmd_run(const GlobalOptions& g) {
     // connection); a reload only hands it the new connectors for webhook routing.
     std::unique_ptr<Engine> ingest_engine;
     std::unique_ptr<server::IngestService> ingest;
+    DaemonView view(g);
+    std::optional<AdminService> admin_service;
     {
         auto l = load_all(g);
-        if (l.manifests.hub.ingest_api) {
+        if (l.manifests.hub.admin_api) {
+            admin_service = open_admin(g, l.manifests, view);
+            if (!admin_service) return kProblems;
+        }
+        if (l.manifests.hub.ingest_api || l.manifests.hub.admin_api) {
             auto e = open_engine(g);
             if (!e) return kProblems;
             ingest_engine = std::make_unique<Engine>(std::move(*e));
             try {
                 auto* segments = ingest_engine->segments.get();
                 ingest = std::make_unique<server::IngestService>(
-                    *l.manifests.hub.ingest_api, l.manifests.hub.data_dir, l.manifests.root,
-                    *ingest_engine->store, *ingest_engine->normalizer, *ingest_engine->resolver,
-                    *ingest_engine->ingestor,
+                    l.manifests.hub.ingest_api.value_or(manifest::IngestApiConfig{}),
+                    l.manifests.hub.data_dir, l.manifests.root, *ingest_engine->store,
+                    *ingest_engine->normalizer, *ingest_engine->resolver, *ingest_engine->ingestor,
                     [segments](const std::string&, const store::BatchResult& r) {
                         if (!r.changed_profiles.empty())
                             segments->on_changed(r.changed_profiles, now_text());
-                    });
+                    },
+                    admin_service ? admin_service->api->handler() : server::AdminHandler{});
             } catch (const std::exception& e) {
                 log->error("the ingest API could not start: {}", secrets::redact(e.what()));
                 return kProblems;
@@ -206,6 +300,7 @@ int cmd_run(const GlobalOptions& g) {
         }
     }
     running->begin();
+    view.set(&*running, ingest.get());
     log->info("hub running with {} connectors; SIGHUP reloads manifests, SIGTERM stops",
               running->connectors.size());
     for (;;) {
@@ -217,18 +312,23 @@ int cmd_run(const GlobalOptions& g) {
             // the new one's schedules start, so no instance ever runs twice at once.
             auto next = prepare(g, false);
             if (!next) continue;
-            running->stop();
-            running = std::move(next);
-            running->begin();
+            {
+                auto hold = view.lock();  // no admin call sees a half-swapped configuration
+                running->stop();
+                running = std::move(next);
+                running->begin();
+            }
             if (ingest) ingest->webhooks().set_connectors(running->connectors);
             log->info("reloaded: {} connectors", running->connectors.size());
             continue;
         }
         log->info("{}: stopping {} connectors (running syncs stop after their current page)",
                   sig == SIGTERM ? "SIGTERM" : "SIGINT", running->connectors.size());
-        running->stop();
-        // Acknowledged events are already durable; draining just processes them now.
+        // The server (and with it the admin API) stops first: nothing reads the configuration
+        // while it goes. Acknowledged events are already durable; draining processes them now.
         if (ingest) ingest->stop();
+        view.set(nullptr, nullptr);
+        running->stop();
         ingest.reset();
         log->info("stopped");
         return kOk;

@@ -1,5 +1,9 @@
 #include "cli/source_sync.hpp"
 
+#include "logging/logging.hpp"
+#include "secrets/secrets.hpp"
+#include "store/sqlite_operations.hpp"
+
 namespace cdphub::cli {
 namespace {
 
@@ -31,7 +35,8 @@ class CountingSink final : public plugin_host::RecordSink {
 }  // namespace
 
 SourceSyncResult sync_source(plugin_host::Connector& connector, Engine& engine,
-                             std::mutex* segments_mu) {
+                             std::mutex* segments_mu, std::string_view trigger) {
+    const auto started_at = now_text();
     CountingSink sink(*engine.ingestor, connector.id());
     sink.result.cursor_before = sink.cursor();
     auto r = connector.read(sink);
@@ -46,6 +51,25 @@ SourceSyncResult sync_source(plugin_host::Connector& connector, Engine& engine,
     out.status = r.status;
     out.changed_profiles = sink.changed.size();
     out.cursor_after = sink.cursor();
+    store::SyncRun run;
+    run.source = connector.id();
+    run.trigger = std::string(trigger);
+    run.started_at = started_at;
+    run.finished_at = now_text();
+    run.status = std::string(to_string(out.status.code));
+    run.message = secrets::redact(out.status.message);
+    run.batches = static_cast<std::int64_t>(out.batches);
+    run.inserted = static_cast<std::int64_t>(out.inserted);
+    run.duplicates = static_cast<std::int64_t>(out.duplicates);
+    run.rejected = static_cast<std::int64_t>(out.rejected);
+    run.changed_profiles = static_cast<std::int64_t>(out.changed_profiles);
+    try {
+        store::SqliteOperations(*engine.store).record_sync_run(run);
+    } catch (const std::exception& e) {
+        // History is for people; the sync itself is committed. Say so, do not fail it.
+        logging::get("hub")->warn("sync {}: its run could not be recorded: {}", run.source,
+                                  e.what());
+    }
     return out;
 }
 

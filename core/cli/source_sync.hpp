@@ -21,7 +21,8 @@ struct SourceSyncResult {
 };
 
 // `segments_mu` (may be null) serializes segment evaluation when several syncs run at once.
+// The run is recorded in the store's sync run history with `trigger` (schedule, cli, admin).
 SourceSyncResult sync_source(plugin_host::Connector& connector, Engine& engine,
-                             std::mutex* segments_mu = nullptr);
+                             std::mutex* segments_mu = nullptr, std::string_view trigger = "cli");
 
 }  // namespace cdphub::cli

@@ -160,7 +160,8 @@ std::string hide_in_connector(std::string_view pointer, const Json& value) {
 }
 
 std::string hide_in_hub(std::string_view pointer, const Json& value) {
-    if (detail::pointer_within(pointer, "/ingest_api/sources"))
+    if (detail::pointer_within(pointer, "/ingest_api/sources") ||
+        detail::pointer_within(pointer, "/admin_api/token"))
         return detail::a_type(value) + " (not shown: secret references are never echoed)";
     return "";
 }
@@ -232,6 +233,24 @@ HubConfig load_hub(const fs::path& root, const fs::path& abs_root, Diagnostics& 
         if (doc.contains("ingest_api") && doc["ingest_api"].is_object() &&
             !has_error_at(diags, "/ingest_api"))
             hub.ingest_api = read_ingest_api(doc["ingest_api"], diags);
+        if (doc.contains("cleansing") && doc["cleansing"].is_object() &&
+            !has_error_at(diags, "/cleansing")) {
+            const auto& c = doc["cleansing"];
+            hub.default_phone_region = c.value("default_phone_region", hub.default_phone_region);
+            hub.strict_phone_validation =
+                c.value("strict_phone_validation", hub.strict_phone_validation);
+        }
+        if (doc.contains("admin_api") && doc["admin_api"].is_object() &&
+            !has_error_at(diags, "/admin_api")) {
+            const auto& a = doc["admin_api"];
+            AdminApiConfig c;
+            const auto& ref = a["token"];
+            c.token.source = ref.contains("env") ? SecretRef::Source::env : SecretRef::Source::file;
+            c.token.location = ref.begin()->get<std::string>();
+            if (a.contains("metrics"))
+                c.metrics_public = a["metrics"].get<std::string>() == "public";
+            hub.admin_api = c;
+        }
     }
     out.insert(out.end(), diags.begin(), diags.end());
     return hub;

@@ -104,13 +104,25 @@ struct IngestApiConfig {
     int retry_after_seconds = 1;
 };
 
+// hub.json "admin_api": served on the ingest API's listener (docs/admin-api.md).
+struct AdminApiConfig {
+    SecretRef token;             // Bearer token every /admin/ request must carry
+    bool metrics_public = true;  // false: /metrics wants the token too
+};
+
 struct HubConfig {
     std::filesystem::path file;                      // empty if there is no hub.json
     std::vector<std::filesystem::path> plugin_dirs;  // absolute (resolved against the folder)
     std::filesystem::path data_dir;                  // absolute; default <folder>/../var
     std::string log_level;   // "trace" ... "off"; empty if not set (command-line flags win anyway)
     std::string log_format;  // "text" or "json"; empty if not set
-    std::optional<IngestApiConfig> ingest_api;  // absent: `cdphub run` serves no HTTP
+    // Without both, `cdphub run` serves no HTTP; with admin_api alone it listens with the
+    // ingest API's defaults and no write keys.
+    std::optional<IngestApiConfig> ingest_api;
+    std::optional<AdminApiConfig> admin_api;
+    // "cleansing": phone numbers without '+' are read in this region.
+    std::string default_phone_region = "US";
+    bool strict_phone_validation = true;
 };
 
 struct ManifestSet {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 
 namespace cdphub::manifest {
 
@@ -12,5 +13,15 @@ struct Schedule {
     Kind kind = Kind::manual;
     std::chrono::seconds every{0};  // with interval
 };
+
+// "manual", "every 15m", "every 2h", "every 1d", "every 90s".
+inline std::string describe(const Schedule& s) {
+    if (s.kind == Schedule::Kind::manual) return "manual";
+    auto secs = s.every.count();
+    if (secs % 86400 == 0) return "every " + std::to_string(secs / 86400) + "d";
+    if (secs % 3600 == 0) return "every " + std::to_string(secs / 3600) + "h";
+    if (secs % 60 == 0) return "every " + std::to_string(secs / 60) + "m";
+    return "every " + std::to_string(secs) + "s";
+}
 
 }  // namespace cdphub::manifest

@@ -270,4 +270,19 @@ Result Normalizer::normalize(const json& raw, std::string_view source,
     }
 }
 
+std::optional<std::pair<std::string, std::string>> Normalizer::lookup_form(
+    std::string_view type, std::string_view value) const {
+    // Through the same path as a record, so that a lookup always matches what was stored.
+    nlohmann::json probe = {{"type", "identify"},
+                            {"record_id", "lookup"},
+                            {"occurred_at", "2024-01-01T00:00:00Z"},
+                            {"identifiers", {{std::string(type), std::string(value)}}}};
+    auto n = normalize(
+        probe, "lookup",
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
+    if (!n.ok() || n.record().identifiers.empty()) return std::nullopt;
+    const auto& id = n.record().identifiers[0];
+    return std::pair{id.type, id.value};
+}
+
 }  // namespace cdphub::normalize

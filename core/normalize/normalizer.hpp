@@ -8,8 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 
 namespace cdphub::normalize {
@@ -69,6 +71,11 @@ class Normalizer {
     // Never throws: every input ends as a record or a rejection with a non-empty message.
     Result normalize(const nlohmann::json& raw, std::string_view source,
                      Timestamp received_at) const;
+
+    // An identifier as the store holds it (lower-cased email, E.164 phone, ...), for looking a
+    // profile up by what an admin typed. nullopt if it is not a usable identifier.
+    std::optional<std::pair<std::string, std::string>> lookup_form(std::string_view type,
+                                                                   std::string_view value) const;
 
     const Options& options() const { return options_; }
 

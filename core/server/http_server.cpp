@@ -25,11 +25,12 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 struct Server::Impl {
-    Impl(ServerOptions o, Inbox& i, Counters& c, WebhookHandler w)
+    Impl(ServerOptions o, Inbox& i, Counters& c, WebhookHandler w, AdminHandler a)
         : options(std::move(o)),
           inbox(i),
           counters(c),
           webhooks(std::move(w)),
+          admin(std::move(a)),
           ioc(std::max(1, options.threads)),
           acceptor(net::make_strand(ioc)) {}
 
@@ -39,9 +40,11 @@ struct Server::Impl {
     Inbox& inbox;
     Counters& counters;
     WebhookHandler webhooks;
+    AdminHandler admin;
     net::io_context ioc;
     tcp::acceptor acceptor;
-    net::thread_pool webhook_pool{2};  // plugin calls block; keep them off the I/O threads
+    // Plugin calls and store reads block; keep them off the I/O threads.
+    net::thread_pool blocking_pool{2};
     std::vector<std::thread> threads;
     std::atomic<bool> ready{false}, stopping{false}, stopped{false};
     std::atomic<int> in_flight{0};  // requests read and not yet answered
@@ -52,7 +55,7 @@ namespace {
 // What a route accepts as body, decided from the request line before the body is read.
 std::size_t body_limit(const ServerOptions& o, std::string_view path) {
     if (path == "/v1/batch" || path == "/v1/import") return o.max_batch_bytes;
-    if (path.starts_with("/webhooks/")) return o.max_webhook_bytes;
+    if (path.starts_with("/webhooks/") || path.starts_with("/admin/")) return o.max_webhook_bytes;
     if (path.starts_with("/v1/")) return o.max_event_bytes;
     return 0;
 }
@@ -137,6 +140,7 @@ class Session : public std::enable_shared_from_this<Session> {
         ++server_.counters.requests;
         ++server_.in_flight;
         answered_ = false;
+        read_at_ = std::chrono::steady_clock::now();
         handle(parser_->release());
     }
 
@@ -153,6 +157,7 @@ class Session : public std::enable_shared_from_this<Session> {
                           "text/plain", ready ? "ready\n" : "not ready\n");
         }
         if (path_.starts_with("/webhooks/")) return webhook(std::move(req));
+        if (path_.starts_with("/admin/") || path_ == "/metrics") return admin(std::move(req));
         if (path_.starts_with("/v1/")) {
             std::string route = path_.substr(4);
             if (!route.empty() && route.back() == '/') route.pop_back();
@@ -193,6 +198,9 @@ class Session : public std::enable_shared_from_this<Session> {
             net::post(self->stream_.get_executor(), [self, n, committed] {
                 if (committed) {
                     self->server_.counters.events_accepted += n;
+                    self->server_.counters.observe_latency(
+                        std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - self->read_at_));
                     self->finish(http::status::ok, "application/json", R"({"success":true})");
                 } else {
                     ++self->server_.counters.server_errors;
@@ -214,18 +222,11 @@ class Session : public std::enable_shared_from_this<Session> {
                R"({"success":false,"error":"the hub is stopping"})");
     }
 
-    void webhook(http::request<http::string_body> req) {
-        ++server_.counters.webhook_requests;
-        // /webhooks/<instance>/<rest>
-        std::string_view rest = std::string_view(path_).substr(10);
-        std::string instance(rest.substr(0, rest.find('/')));
-        if (instance.empty() || !server_.webhooks)
-            return finish(http::status::not_found, "text/plain", "no such webhook\n");
+    plugin_host::WebhookRequest to_plain(http::request<http::string_body>& req, std::string path) {
         plugin_host::WebhookRequest wr;
         wr.method = std::string(req.method_string());
         std::string_view target(req.target().data(), req.target().size());
-        // As the plugin ABI promises: the part after the instance's prefix ("/<rest>" or "").
-        wr.path = std::string(rest.substr(instance.size()));
+        wr.path = std::move(path);
         if (auto q = target.find('?'); q != std::string_view::npos)
             wr.query = std::string(target.substr(q + 1));
         wr.body = std::move(req.body());
@@ -234,22 +235,53 @@ class Session : public std::enable_shared_from_this<Session> {
         if (!ec) wr.remote_address = remote.address().to_string();
         for (const auto& f : req)
             wr.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+        return wr;
+    }
+
+    // Runs `work` on the blocking pool and answers with the reply it returns.
+    template <class Work>
+    void answer_from_pool(Work work) {
         auto self = shared_from_this();
-        net::post(server_.webhook_pool, [self, instance, wr = std::move(wr)] {
-            std::optional<WebhookReply> reply;
+        net::post(server_.blocking_pool, [self, work = std::move(work)]() mutable {
+            WebhookReply reply;
             try {
-                reply = self->server_.webhooks(instance, wr);
+                reply = work();
             } catch (...) {
                 reply = WebhookReply{500, "text/plain", "internal error\n"};
             }
             net::post(self->stream_.get_executor(), [self, reply = std::move(reply)] {
-                if (!reply)
-                    return self->finish(http::status::not_found, "text/plain", "no such webhook\n");
-                if (reply->status >= 500) ++self->server_.counters.server_errors;
-                self->finish(static_cast<http::status>(reply->status), reply->content_type,
-                             reply->body);
+                if (reply.status >= 500) ++self->server_.counters.server_errors;
+                self->extra_ = reply.headers;
+                self->finish(static_cast<http::status>(reply.status), reply.content_type,
+                             reply.body);
             });
         });
+    }
+
+    void webhook(http::request<http::string_body> req) {
+        ++server_.counters.webhook_requests;
+        // /webhooks/<instance>/<rest>
+        std::string_view rest = std::string_view(path_).substr(10);
+        std::string instance(rest.substr(0, rest.find('/')));
+        if (instance.empty() || !server_.webhooks)
+            return finish(http::status::not_found, "text/plain", "no such webhook\n");
+        // As the plugin ABI promises: the part after the instance's prefix ("/<rest>" or "").
+        auto wr = to_plain(req, std::string(rest.substr(instance.size())));
+        answer_from_pool([self = shared_from_this(), instance, wr = std::move(wr)] {
+            auto reply = self->server_.webhooks(instance, wr);
+            return reply ? std::move(*reply) : WebhookReply{404, "text/plain", "no such webhook\n"};
+        });
+    }
+
+    void admin(http::request<http::string_body> req) {
+        ++server_.counters.admin_requests;
+        if (!server_.admin)
+            return finish(
+                http::status::not_found, "application/json",
+                R"j({"error":{"code":"not_enabled","message":"the admin API is not enabled (hub.json admin_api)"}})j");
+        auto r = to_plain(req, path_);
+        answer_from_pool(
+            [self = shared_from_this(), r = std::move(r)] { return self->server_.admin(r); });
     }
 
     // The answer to a request that was read (counted in in_flight).
@@ -318,6 +350,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bool keep_alive_ = true;
     bool answered_ = true;
     unsigned version_ = 11;
+    std::chrono::steady_clock::time_point read_at_;
     std::vector<std::pair<std::string, std::string>> extra_;
     std::shared_ptr<std::array<char, 8192>> drain_;
 };
@@ -337,8 +370,10 @@ void Server::Impl::accept() {
     });
 }
 
-Server::Server(ServerOptions options, Inbox& inbox, Counters& counters, WebhookHandler webhooks)
-    : impl_(std::make_shared<Impl>(std::move(options), inbox, counters, std::move(webhooks))) {}
+Server::Server(ServerOptions options, Inbox& inbox, Counters& counters, WebhookHandler webhooks,
+               AdminHandler admin)
+    : impl_(std::make_shared<Impl>(std::move(options), inbox, counters, std::move(webhooks),
+                                   std::move(admin))) {}
 
 Server::~Server() {
     stop(std::chrono::milliseconds(0));
@@ -382,7 +417,7 @@ void Server::stop(std::chrono::milliseconds grace) {
     const auto until = std::chrono::steady_clock::now() + grace;
     while (i.in_flight.load() > 0 && std::chrono::steady_clock::now() < until)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    i.webhook_pool.join();
+    i.blocking_pool.join();
     i.ioc.stop();
     for (auto& t : i.threads)
         if (t.joinable()) t.join();

@@ -3,7 +3,8 @@
 //
 //   POST /v1/batch, /v1/{identify,track,page,screen,group,alias}  -> inbox (200 once durable)
 //   ANY  /webhooks/<instance>/...                                  -> that connector's receive()
-//   GET  /healthz (the process answers)   GET /readyz (accepting events)
+//   ANY  /admin/..., GET /metrics                                  -> the admin handler
+//   (core/admin) GET  /healthz (the process answers)   GET /readyz (accepting events)
 //
 // HTTP/1.1 keep-alive; requests on one connection are answered one at a time, in order, so
 // pipelined requests get their responses in order. Headers and bodies are bounded, and a request
@@ -21,7 +22,8 @@ namespace cdphub::server {
 class Server {
   public:
     // `inbox` and `counters` must outlive the server.
-    Server(ServerOptions options, Inbox& inbox, Counters& counters, WebhookHandler webhooks = {});
+    Server(ServerOptions options, Inbox& inbox, Counters& counters, WebhookHandler webhooks = {},
+           AdminHandler admin = {});
     // Stops (see stop()) if still running.
     ~Server();
     Server(const Server&) = delete;

@@ -12,7 +12,8 @@ IngestService::IngestService(const manifest::IngestApiConfig& config,
                              const std::filesystem::path& manifest_root, store::ProfileStore& store,
                              const normalize::Normalizer& normalizer,
                              const identity::Resolver& resolver,
-                             pipeline::Ingestor& webhook_ingestor, Processor::Listener listener)
+                             pipeline::Ingestor& webhook_ingestor, Processor::Listener listener,
+                             AdminHandler admin)
     : router_(webhook_ingestor) {
     ServerOptions so;
     so.address = config.address;
@@ -38,7 +39,7 @@ IngestService::IngestService(const manifest::IngestApiConfig& config,
     processor_ = std::make_unique<Processor>(*inbox_, store, normalizer, resolver,
                                              ProcessorOptions{}, std::move(listener));
     processor_->start();
-    server_ = std::make_unique<Server>(so, *inbox_, counters_, router_.handler());
+    server_ = std::make_unique<Server>(so, *inbox_, counters_, router_.handler(), std::move(admin));
     server_->start();
     logging::get("ingest-api")
         ->info("ingest API listening on {}:{} for {} sources", so.address, server_->port(),

@@ -23,12 +23,15 @@ class IngestService {
     IngestService(const manifest::IngestApiConfig& config, const std::filesystem::path& data_dir,
                   const std::filesystem::path& manifest_root, store::ProfileStore& store,
                   const normalize::Normalizer& normalizer, const identity::Resolver& resolver,
-                  pipeline::Ingestor& webhook_ingestor, Processor::Listener listener = {});
+                  pipeline::Ingestor& webhook_ingestor, Processor::Listener listener = {},
+                  AdminHandler admin = {});
     ~IngestService();
 
     WebhookRouter& webhooks() { return router_; }
     unsigned short port() const { return server_->port(); }
     const Counters& counters() const { return counters_; }
+    const Inbox& inbox() const { return *inbox_; }
+    const Processor& processor() const { return *processor_; }
 
     // SIGTERM: stop accepting, answer what was read (its events committed to the inbox), then
     // process what the inbox holds (bounded by `drain`); the rest waits for the next start.

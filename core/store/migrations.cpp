@@ -330,12 +330,40 @@ CREATE TABLE delivery_destinations (
 )sql");
 }
 
+// Operations (core/store/sqlite_operations.hpp): one row per source sync run, for the admin API and
+// `cdphub connectors`; and replay marks on rejected records, so a rejection that a later replay
+// stored stays on record (what was wrong, when it was fixed) without being replayed twice.
+void v6_operations(SQLite::Database& db) {
+    db.exec(R"sql(
+CREATE TABLE sync_runs (
+    id               INTEGER PRIMARY KEY,
+    source           TEXT    NOT NULL,
+    trigger          TEXT    NOT NULL,  -- daemon (scheduled or asked by the admin API) | cli
+    started_at       TEXT    NOT NULL,
+    finished_at      TEXT    NOT NULL,
+    status           TEXT    NOT NULL,  -- ok | retryable | rate_limited | auth_error | ...
+    message          TEXT,
+    batches          INTEGER NOT NULL DEFAULT 0,
+    inserted         INTEGER NOT NULL DEFAULT 0,
+    duplicates       INTEGER NOT NULL DEFAULT 0,
+    rejected         INTEGER NOT NULL DEFAULT 0,
+    changed_profiles INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX sync_runs_by_source ON sync_runs (source, id);
+
+ALTER TABLE rejected_records ADD COLUMN replayed_at TEXT;
+-- accepted (now stored) | duplicate (an equal record was stored meanwhile)
+ALTER TABLE rejected_records ADD COLUMN replay_outcome TEXT;
+)sql");
+}
+
 const Migration kMigrations[] = {
     {1, "ingest: records, rejected_records, cursors, ingest_batches", v1_ingest},
     {2, "profiles: identity graph, traits, events, orders, consents, merge log", v2_profiles},
     {3, "segments and memberships", v3_segments},
     {4, "activation: bindings, state and the outbox of changes", v4_activation},
     {5, "delivery: retry times, destination worker state", v5_delivery},
+    {6, "operations: sync run history, rejected-record replay marks", v6_operations},
 };
 
 }  // namespace

@@ -101,5 +101,46 @@ TEST(HubFormat, DuplicatePluginFolders) {
     EXPECT_EQ(std::make_pair(d.line, d.column), std::make_pair(1, 23));
 }
 
+TEST(HubFormat, AdminApiAndCleansing) {
+    TempFolder dir;
+    dir.write("connectors/.keep", "");
+    dir.write("hub.json", R"({"admin_api": {"token": {"env": "ADMIN_TOKEN"}, "metrics": "token"},
+                              "cleansing": {"default_phone_region": "DE",
+                                            "strict_phone_validation": false}})");
+    auto set = load(dir.path());
+    EXPECT_TRUE(set.diagnostics.empty()) << dump(set.diagnostics);
+    ASSERT_TRUE(set.hub.admin_api.has_value());
+    EXPECT_EQ(set.hub.admin_api->token.source, SecretRef::Source::env);
+    EXPECT_EQ(set.hub.admin_api->token.location, "ADMIN_TOKEN");
+    EXPECT_FALSE(set.hub.admin_api->metrics_public);
+    EXPECT_FALSE(set.hub.ingest_api.has_value());
+    EXPECT_EQ(set.hub.default_phone_region, "DE");
+    EXPECT_FALSE(set.hub.strict_phone_validation);
+
+    // Defaults: no admin API, US, strict.
+    TempFolder plain;
+    plain.write("connectors/.keep", "");
+    auto defaults = load(plain.path());
+    EXPECT_FALSE(defaults.hub.admin_api.has_value());
+    EXPECT_EQ(defaults.hub.default_phone_region, "US");
+    EXPECT_TRUE(defaults.hub.strict_phone_validation);
+}
+
+TEST(HubFormat, AdminTokenMustBeASecretReferenceAndTheRegionTwoCapitals) {
+    TempFolder dir;
+    dir.write("connectors/.keep", "");
+    auto file = dir.write("hub.json", R"({"admin_api": {"token": "plain-text-token-123456"},
+                                          "cleansing": {"default_phone_region": "de"}})");
+    auto set = load(dir.path());
+    auto token = one(set.diagnostics, file, "/admin_api/token");
+    EXPECT_TRUE(token.is_error());
+    EXPECT_EQ(token.found.find("plain-text-token"), std::string::npos) << token.found;
+    auto region = one(set.diagnostics, file, "/cleansing/default_phone_region");
+    EXPECT_TRUE(region.is_error());
+    EXPECT_NE(region.expected.find("ISO 3166-1"), std::string::npos) << region.expected;
+    EXPECT_FALSE(set.hub.admin_api.has_value());
+    EXPECT_EQ(set.hub.default_phone_region, "US");
+}
+
 }  // namespace
 }  // namespace cdphub::manifest

@@ -118,7 +118,7 @@ class ServerTest : public ::testing::Test {
 
     virtual void configure(ServerOptions&, InboxOptions&) {}
 
-    void start_server(WebhookHandler webhooks = {}) {
+    void start_server(WebhookHandler webhooks = {}, AdminHandler admin = {}) {
         store_ = store::open_sqlite_store(dir_.path() / "cdphub.db");
         InboxOptions io;
         io.durability = store::Durability::normal;
@@ -129,7 +129,8 @@ class ServerTest : public ::testing::Test {
         configure(so, io);
         inbox_ = std::make_unique<Inbox>(dir_.path() / "inbox.db", io);
         processor_ = std::make_unique<Processor>(*inbox_, *store_, normalizer_, resolver_);
-        server_ = std::make_unique<Server>(so, *inbox_, counters_, std::move(webhooks));
+        server_ =
+            std::make_unique<Server>(so, *inbox_, counters_, std::move(webhooks), std::move(admin));
         server_->start();
         base_ = "http://127.0.0.1:" + std::to_string(server_->port());
     }

@@ -1,0 +1,190 @@
+// The admin API as an operator meets it: `cdphub run` with hub.json's "admin_api", a source on a
+// manual schedule that only runs when the API asks, its sync run recorded, /metrics scraped,
+// rejected records replayed from the command line, and the daemon stopping cleanly.
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "http/client.hpp"
+#include "run_cdphub.hpp"
+#include "test_util.hpp"
+
+namespace cdphub {
+namespace {
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr const char* kToken = "adm-test-token-0123456789";
+
+// A loopback port nobody listens on right now.
+unsigned short free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+std::string slurp(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+class AdminCli : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        port_ = free_port();
+        dir_.write("m/hub.json", R"j({"data_dir": "../var",
+            "ingest_api": {"listen": "127.0.0.1:)j" +
+                                     std::to_string(port_) + R"j("},
+            "admin_api": {"token": {"env": "CDPHUB_TEST_ADMIN_TOKEN"}}})j");
+        dir_.write("m/connectors/files.json", R"j({"id": "files", "plugin": "ndjson-file",
+            "config": {"directory": "../in"}})j");
+        dir_.write(
+            "in/a-1.ndjson",
+            R"({"type":"identify","record_id":"r1","occurred_at":"2024-05-01T10:00:00Z","identifiers":{"email":"ann@shop.io"}})"
+            "\n"
+            R"({"type":"identify","record_id":"r2","occurred_at":"2024-05-01T10:00:00Z","identifiers":{"phone":"030 23125000"}})"
+            "\n");
+    }
+    void TearDown() override {
+        if (pid_ > 0) ::kill(pid_, SIGKILL);
+    }
+
+    std::string m() const {
+        return "-m " + (dir_.path() / "m").string() + " -P " + CDPHUB_PLUGIN_DIR + " ";
+    }
+
+    // Starts `cdphub run` in the background and waits until it answers.
+    bool start() {
+        log_ = dir_.path() / "run.log";
+        auto r = cdphub(m() + "run > " + log_.string() + " 2>&1 & echo $!",
+                        std::string("CDPHUB_TEST_ADMIN_TOKEN=") + kToken);
+        pid_ = std::atoi(r.out.c_str());
+        for (int i = 0; i < 600 && pid_ > 0; ++i) {
+            auto s = get("/admin/v1/status");
+            if (s.ok()) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return false;
+    }
+    // SIGTERM, then waits for the process to go; true if it did.
+    bool stop() {
+        ::kill(pid_, SIGTERM);
+        for (int i = 0; i < 600; ++i) {
+            if (::kill(pid_, 0) != 0) {
+                pid_ = 0;
+                return true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return false;
+    }
+
+    http::Result call(const std::string& method, const std::string& path,
+                      const std::string& token = kToken) {
+        http::Request r;
+        r.method = method;
+        r.url = "http://127.0.0.1:" + std::to_string(port_) + path;
+        if (!token.empty()) r.headers.emplace_back("Authorization", "Bearer " + token);
+        r.rate_limited = false;
+        return client_.perform(r);
+    }
+    http::Result get(const std::string& path) { return call("GET", path); }
+    json get_json(const std::string& path) {
+        auto r = get(path);
+        if (!r.ok() || r.response().status != 200) return json();
+        return json::parse(r.response().body, nullptr, false);
+    }
+
+    test::TempDir dir_;
+    unsigned short port_ = 0;
+    int pid_ = 0;
+    std::filesystem::path log_;
+    http::Client client_{[] {
+        http::ClientOptions o;
+        o.max_attempts = 1;
+        o.timeout = std::chrono::seconds(10);
+        return o;
+    }()};
+};
+
+TEST_F(AdminCli, ManualSourceSyncsWhenTheApiAsksAndTheRunIsRecorded) {
+    ASSERT_TRUE(start()) << slurp(log_);
+    // Manual: nothing ran by itself.
+    auto before = get_json("/admin/v1/sync-runs");
+    ASSERT_TRUE(before.contains("runs")) << slurp(log_);
+    EXPECT_EQ(before["runs"].size(), 0u);
+    auto connectors = get_json("/admin/v1/connectors");
+    ASSERT_EQ(connectors["connectors"].size(), 1u);
+    EXPECT_EQ(connectors["connectors"][0]["schedule"], "manual");
+
+    auto queued = call("POST", "/admin/v1/connectors/files/sync");
+    ASSERT_TRUE(queued.ok());
+    EXPECT_EQ(queued.response().status, 202) << queued.response().body;
+
+    json runs;
+    for (int i = 0; i < 600; ++i) {
+        runs = get_json("/admin/v1/sync-runs?source=files");
+        if (runs.contains("runs") && !runs["runs"].empty()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_EQ(runs["runs"].size(), 1u) << slurp(log_);
+    EXPECT_EQ(runs["runs"][0]["status"], "ok");
+    EXPECT_EQ(runs["runs"][0]["trigger"], "daemon");
+    EXPECT_EQ(runs["runs"][0]["inserted"], 1);
+    EXPECT_EQ(runs["runs"][0]["rejected"], 1);
+
+    auto metrics = call("GET", "/metrics", "");  // public by default
+    ASSERT_TRUE(metrics.ok());
+    EXPECT_EQ(metrics.response().status, 200);
+    EXPECT_THAT(metrics.response().body, HasSubstr("cdphub_sync_runs_total{source=\"files\""));
+    EXPECT_THAT(metrics.response().body,
+                HasSubstr("cdphub_ingest_request_duration_seconds_bucket{le=\"+Inf\"}"));
+    EXPECT_THAT(metrics.response().body, HasSubstr("cdphub_admin_requests_total"));
+
+    EXPECT_EQ(call("GET", "/admin/v1/status", "").response().status, 401);
+    ASSERT_TRUE(stop()) << slurp(log_);
+    auto log = slurp(log_);
+    EXPECT_THAT(log, HasSubstr("stopped"));
+    EXPECT_THAT(log, Not(HasSubstr(kToken)));
+
+    // The phone had no country code; with the default region fixed, the CLI replays it.
+    dir_.write("m/hub.json", R"j({"data_dir": "../var",
+        "cleansing": {"default_phone_region": "DE"}})j");
+    auto replay = cdphub(m() + "rejected replay --source files");
+    EXPECT_EQ(replay.code, 0) << replay.out;
+    EXPECT_THAT(replay.out, HasSubstr("1 stored now"));
+    auto shown = cdphub(m() + "profile show phone:+493023125000");
+    EXPECT_EQ(shown.code, 0) << shown.out;
+}
+
+TEST_F(AdminCli, AShortOrMissingTokenStopsTheDaemonFromStarting) {
+    auto r = cdphub(m() + "run", "CDPHUB_TEST_ADMIN_TOKEN=x7Qz9");
+    EXPECT_NE(r.code, 0);
+    EXPECT_THAT(r.out, HasSubstr("shorter than 16 characters"));
+    EXPECT_THAT(r.out, Not(HasSubstr("x7Qz9")));
+    auto missing = cdphub(m() + "run", "");
+    EXPECT_NE(missing.code, 0);
+    EXPECT_THAT(missing.out, HasSubstr("admin token cannot be read"));
+}
+
+}  // namespace
+}  // namespace cdphub
