@@ -330,7 +330,8 @@ json MailchimpVendor::state() const {
             {"batch_submissions", batch_submissions_},
             {"creates", creates_},
             {"member_exists", member_exists_},
-            {"partial_batches", partial_batches_}};
+            {"partial_batches", partial_batches_},
+            {"too_large", too_large_}};
 }
 
 HttpResponse MailchimpVendor::handle(const HttpRequest& request) {
@@ -722,9 +723,12 @@ json MailchimpVendor::batch_json(const Batch& b) const {
 }
 
 HttpResponse MailchimpVendor::submit_batch(const HttpRequest& request, Fault fault) {
-    if (request.body.size() > max_batch_bytes_)
+    if (request.body.size() > max_batch_bytes_) {
+        std::lock_guard lock(mu_);
+        ++too_large_;
         return problem(413, "Request Entity Too Large",
                        "The request body is larger than the batch endpoint accepts.");
+    }
     json in = json::parse(request.body, nullptr, false);
     if (!in.is_object() || !in.contains("operations") || !in["operations"].is_array())
         return problem(400, "Invalid Resource",

@@ -65,7 +65,7 @@ class MailchimpVendor : public Vendor {
     // {"list_id", "members": [MailchimpMember::to_json()...], "versions": n}
     // {"list_id", "members": [{id, email_address, status, last_changed, merge_fields, tags:
     // [names]}...], "versions": n, "batches": n, "batch_submissions": {"<method> <op id>": n},
-    // "creates": {"<lower email>": n}, "member_exists": n, "partial_batches": n}
+    // "creates": {"<lower email>": n}, "member_exists": n, "partial_batches": n, "too_large": n}
     json state() const override;
 
     std::vector<MailchimpMember> members() const;
@@ -118,7 +118,7 @@ class MailchimpVendor : public Vendor {
     double failed_op_share_ = 0.25;
     std::map<std::string, Batch> batches_;
     std::map<std::string, int> batch_submissions_, creates_, tag_ids_;
-    std::uint64_t member_exists_ = 0, partial_batches_ = 0;
+    std::uint64_t member_exists_ = 0, partial_batches_ = 0, too_large_ = 0;
 };
 
 }  // namespace cdphub::sim
