@@ -238,6 +238,13 @@ class Writer {
         }
         if (r.status() == 400 || r.status() == 413) {
             const auto why = errors_text(r.body());
+            // A custom field that does not exist or an unknown list: every contact would be
+            // refused the same way, so it is the configuration, not the data.
+            if (r.status() == 400 && (why.find("custom_fields") != std::string::npos ||
+                                      why.find("list_ids") != std::string::npos))
+                throw ConfigError("SendGrid refused PUT /v3/marketing/contacts (HTTP 400): " + why +
+                                  "; check custom_fields (create the field in SendGrid first) "
+                                  "and list_ids");
             if (chunk.size() == 1) {
                 call_.report_record(chunk[0]->index, Status::invalid_record,
                                     "SendGrid refused the contact " + chunk[0]->email + " (HTTP " +
