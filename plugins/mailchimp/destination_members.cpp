@@ -141,7 +141,7 @@ class Writer {
         req.url = member_path(ch);
         req.body = member_body(ch);
         req.retry_safe = true;  // PUT is an upsert, DELETE archives: both idempotent
-        auto r = api_.send(call_, req);
+        auto r = patiently(req, req.method + " " + req.url);
         if (r.ok() || (ch.remove && r.status() == 404)) {  // 404: nothing to archive
             ch.member_done = true;
             return true;
@@ -159,7 +159,7 @@ class Writer {
         req.url = member_path(ch) + "/tags";
         req.body = tag_body(ch);
         req.retry_safe = true;  // setting a tag's status twice changes nothing
-        auto r = api_.send(call_, req);
+        auto r = patiently(req, "POST " + req.url);
         if (r.ok() || (ch.remove && r.status() == 404)) return true;  // 404: not a member
         if (r.status() == 400 || r.status() == 404) {
             invalid(ch, "the tag", r.status(), Api::problem_text(r));
@@ -261,8 +261,10 @@ class Writer {
         pause = std::min<int64_t>(std::max<int64_t>(pause * 2, 1), 60'000);
     }
 
-    // A GET the plugin repeats itself on 429/5xx/network errors; throws once they are spent.
-    HttpResponse get_patiently(HttpRequest req, const std::string& what, bool authorized) {
+    // Sends `req`, repeating it itself on 429, a bare 403, 5xx and no answer (Mailchimp names
+    // no retry time); returns any other answer. Throws once max_attempts are spent.
+    HttpResponse patiently(const HttpRequest& req, const std::string& what,
+                           bool authorized = true) {
         int attempt = 0;
         int64_t pause = c_.retry_backoff_ms;
         for (;;) {
@@ -270,17 +272,15 @@ class Writer {
             std::string failure;
             bool throttled = false;
             try {
-                req.retry_safe = true;
                 auto r = authorized ? api_.send(call_, req) : call_.http(req);
                 const int s = r.status();
-                if (r.ok()) return r;
-                if (s != 429 && s != 403 && s < 500) api_.fail("GET " + what, r);
-                if (s == 403 && !Api::problem_text(r).empty()) api_.fail("GET " + what, r);
-                throttled = s == 429 || s == 403;
-                failure = "Mailchimp answered GET " + what + " with HTTP " + std::to_string(s);
-            } catch (const Error& e) {
-                if (e.status() != Status::retryable && e.status() != Status::rate_limited) throw;
-                failure = "GET " + what + " got no answer (network error or timeout)";
+                const bool bare_403 = s == 403 && Api::problem_text(r).empty();
+                if (s != 429 && !bare_403 && s < 500) return r;
+                throttled = s == 429 || bare_403;
+                failure = "Mailchimp answered " + what + " with HTTP " + std::to_string(s);
+            } catch (const ReportedError& e) {
+                if (e.status() != Status::retryable) throw;
+                failure = what + " got no answer (network error or timeout)";
             }
             again(attempt, pause, failure, throttled);
         }
@@ -292,47 +292,26 @@ class Writer {
         req.method = "POST";
         req.url = "/batches";
         req.body = json{{"operations", ops}}.dump(-1, ' ', false, json::error_handler_t::replace);
-        // Not retry_safe: every POST creates another batch. The plugin repeats it only when
-        // Mailchimp answered that it did not take it (429, 5xx).
-        int attempt = 0;
-        int64_t pause = c_.retry_backoff_ms;
-        std::string id;
-        for (;;) {
-            std::string failure;
-            bool throttled = false;
-            try {
-                auto r = api_.send(call_, req);
-                const int s = r.status();
-                if (r.ok()) {
-                    id = r.json_body().value("id", std::string());
-                    if (id.empty())
-                        throw RetryableError("Mailchimp accepted a batch but sent no id");
-                    break;
-                }
-                if (s == 413 && ops.size() > 1) {  // too large: two halves
-                    const auto half = static_cast<std::ptrdiff_t>(ops.size() / 2);
-                    submit({ops.begin(), ops.begin() + half}, results);
-                    submit({ops.begin() + half, ops.end()}, results);
-                    return;
-                }
-                if (s == 413 || s == 400) {
-                    // One operation too large, or the batch refused as a whole: no results, so
-                    // each operation is sent on its own and gets its own answer.
-                    return;
-                }
-                if (s != 429 && s != 403 && s < 500) api_.fail("POST /batches", r);
-                if (s == 403 && !Api::problem_text(r).empty()) api_.fail("POST /batches", r);
-                throttled = s == 429 || s == 403;
-                failure = "Mailchimp answered POST /batches with HTTP " + std::to_string(s);
-            } catch (const ReportedError& e) {
-                // No answer at all: Mailchimp may or may not have made the batch. Its operations
-                // are idempotent (PUT, DELETE, tag status), so a second batch costs time, not
-                // correctness.
-                if (e.status() != Status::retryable) throw;
-                failure = "POST /batches got no answer (network error or timeout)";
-            }
-            again(attempt, pause, failure, throttled);
+        // Not retry_safe for the hub: every POST creates another batch. The plugin resends it
+        // on 429/5xx (Mailchimp did not take it) and on a lost answer, where Mailchimp may have
+        // made the batch: its operations are idempotent (PUT, DELETE, tag status), so a second
+        // batch costs time, not correctness.
+        auto r = patiently(req, "POST /batches");
+        const int s = r.status();
+        if (s == 413 && ops.size() > 1) {  // too large: two halves
+            const auto half = static_cast<std::ptrdiff_t>(ops.size() / 2);
+            submit({ops.begin(), ops.begin() + half}, results);
+            submit({ops.begin() + half, ops.end()}, results);
+            return;
         }
+        if (s == 413 || s == 400) {
+            // One operation too large, or the batch refused as a whole: no results, so each
+            // operation is sent on its own and gets its own answer.
+            return;
+        }
+        if (!r.ok()) api_.fail("POST /batches", r);
+        const auto id = r.json_body().value("id", std::string());
+        if (id.empty()) throw RetryableError("Mailchimp accepted a batch but sent no id");
 
         json status;
         for (std::uint32_t poll = 0;; ++poll) {
@@ -342,7 +321,10 @@ class Writer {
             call_.sleep_ms(c_.poll_ms);
             HttpRequest get;
             get.url = "/batches/" + id;
-            status = get_patiently(get, "/batches/" + id, true).json_body();
+            get.retry_safe = true;
+            auto st = patiently(get, "GET /batches/" + id);
+            if (!st.ok()) api_.fail("GET /batches/" + id, st);
+            status = st.json_body();
             if (status.value("status", "") == "finished") break;
         }
         const auto url = status.value("response_body_url", std::string());
@@ -358,16 +340,23 @@ class Writer {
         HttpRequest dl;
         dl.url = url;
         dl.timeout_ms = c_.timeout_ms;
-        auto archive = get_patiently(dl, "the results of batch " + id, false);
+        dl.retry_safe = true;
+        auto archive = patiently(dl, "GET the results of batch " + id, false);
+        if (!archive.ok()) {
+            call_.host().warn("the results of Mailchimp batch " + id + " are not readable (HTTP " +
+                              std::to_string(archive.status()) +
+                              "); its operations are sent one by one");
+            return;
+        }
         try {
             for (const auto& [name, content] : untar_gz(archive.body())) {
                 json arr = json::parse(content, nullptr, false);
                 if (!arr.is_array()) continue;
-                for (const auto& r : arr)
-                    if (r.is_object() && r.contains("operation_id"))
-                        results[text_of(r["operation_id"])] = {
-                            r.value("status_code", 0),
-                            r.contains("response") ? text_of(r["response"]) : std::string()};
+                for (const auto& res : arr)
+                    if (res.is_object() && res.contains("operation_id"))
+                        results[text_of(res["operation_id"])] = {
+                            res.value("status_code", 0),
+                            res.contains("response") ? text_of(res["response"]) : std::string()};
             }
         } catch (const std::exception& e) {
             call_.host().warn("the results of Mailchimp batch " + id + " are unreadable (" +
