@@ -131,7 +131,7 @@ class SendGridDestinationTest : public ::testing::Test {
 
     sim::FaultPlan faults_{
         .seed = 5,
-        .rate = 0.08,
+        .rate = 0.15,
         .kinds = {sim::Fault::throttle, sim::Fault::throttle_silent, sim::Fault::server_error,
                   sim::Fault::hang_up, sim::Fault::slow, sim::Fault::partial_failure},
         .burst = 2,

@@ -227,6 +227,7 @@ MailchimpVendor::MailchimpVendor(const VendorOptions& options)
     max_batch_bytes_ = s.value("max_batch_bytes", std::size_t{10} << 20);
     results_per_file_ = std::max<std::size_t>(1, s.value("results_per_file", std::size_t{100}));
     failed_op_share_ = s.value("failed_op_share", 0.25);
+    partial_every_ = s.value("partial_every", 0);
     const auto tie_block = s.value("tie_block", std::size_t{40});
     const auto n = options.records;
     std::uniform_int_distribution<int> pct(0, 99);
@@ -742,7 +743,8 @@ HttpResponse MailchimpVendor::submit_batch(const HttpRequest& request, Fault fau
     Batch b;
     b.id = md5_hex("batch" + std::to_string(batches_.size())).substr(0, 10);
     b.operations = in["operations"];
-    b.partial = fault == Fault::partial_failure;
+    b.partial = fault == Fault::partial_failure ||
+                (partial_every_ > 0 && (batches_.size() + 1) % partial_every_ == 0);
     if (b.partial) ++partial_batches_;
     b.submitted_at = std::time(nullptr);
     for (const auto& op : b.operations)

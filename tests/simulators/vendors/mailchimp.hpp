@@ -20,7 +20,8 @@
 // bare_403_every (0: every n-th throttle answers a bare 403 instead of a 429; 0 never),
 // fake_domain ("fake.test"), polls_per_state (1: batch status polls per state),
 // max_batch_bytes (10 MiB; larger POST /batches bodies get 413), results_per_file (100),
-// failed_op_share (0.25: share of a partial_failure batch's operations answered 500).
+// failed_op_share (0.25: share of a partial_failure batch's operations answered 500),
+// partial_every (0: every n-th batch is a partial failure besides the scheduled ones).
 //
 // Faults: throttle (429 + Retry-After: 0), throttle_silent (429 without it, as Mailchimp really
 // answers), server_error (500 problem+json, every other one a 503 HTML page from the edge),
@@ -116,6 +117,7 @@ class MailchimpVendor : public Vendor {
     int polls_per_state_ = 1;
     std::size_t max_batch_bytes_ = 10u << 20, results_per_file_ = 100;
     double failed_op_share_ = 0.25;
+    std::size_t partial_every_ = 0;
     std::map<std::string, Batch> batches_;
     std::map<std::string, int> batch_submissions_, creates_, tag_ids_;
     std::uint64_t member_exists_ = 0, partial_batches_ = 0, too_large_ = 0;
