@@ -6,23 +6,50 @@
 
 namespace cdphub::mailchimp {
 
-namespace {
-
 // Mailchimp's errors are application/problem+json: {"type","title","status","detail",
 // "instance"}. Returns "title: detail" for messages, or "" if the body is not such a document
 // (a bare 403 from the throttle, an HTML page from a load balancer).
-std::string problem_text(const HttpResponse& r) {
+std::string Api::problem_text(const HttpResponse& r) {
     auto b = r.body();
     json j = json::parse(b.begin(), b.end(), nullptr, false);
     if (!j.is_object() || !j.contains("title")) return {};
     std::string out = j.value("title", std::string());
     if (auto d = j.find("detail"); d != j.end() && d->is_string() && !d->get<std::string>().empty())
         out += ": " + d->get<std::string>();
+    if (auto e = j.find("errors"); e != j.end() && e->is_array())
+        for (const auto& f : *e)
+            if (f.is_object())
+                out += " [" + f.value("field", std::string()) + ": " +
+                       f.value("message", std::string()) + "]";
     if (out.size() > 300) out = out.substr(0, 300) + "...";
     return out;
 }
 
-}  // namespace
+HttpResponse Api::send(const Call& call, HttpRequest req) const {
+    req.url = config_.base_url + "/3.0" + req.url;
+    req.timeout_ms = config_.timeout_ms;
+    req.header("Authorization", authorization_).header("Accept", "application/json");
+    if (!req.body.empty()) req.header("Content-Type", "application/json");
+    return call.http(req);
+}
+
+void Api::fail(const std::string& what, const HttpResponse& r) const {
+    const int s = r.status();
+    const auto problem = problem_text(r);
+    const auto msg = "Mailchimp answered " + what + " with HTTP " + std::to_string(s) +
+                     (problem.empty() ? std::string() : " (" + problem + ")");
+    if (s == 401)
+        throw AuthError(msg + ": check api_key and that base_url matches its data center");
+    if (s == 403 && !problem.empty())
+        throw AuthError(msg + ": the key's user needs access to audience " + config_.list_id);
+    if (s == 429 || s == 403)
+        // More than 10 simultaneous connections with this key (or, at very high volume, a bare
+        // 403 from the edge). Mailchimp never says when to come back: the hub backs off.
+        throw RateLimitedError(msg, -1);
+    if (s == 404) throw ConfigError(msg + ": check list_id");
+    if (s == 408 || s >= 500) throw RetryableError(msg);
+    throw FatalError(msg);
+}
 
 Api::Api(const Config& config)
     : config_(config), authorization_("Basic " + base64("cdphub:" + config.api_key)) {}

@@ -22,6 +22,18 @@ class Api {
     // `what` names the request in messages ("audience members").
     json get(const Call& call, const std::string& target, std::string_view what) const;
 
+    // Destination role: `req.url` is a target under /3.0 ("/lists/x/members/h"); adds the
+    // host, Basic auth, JSON content type and the timeout. Any HTTP status comes back.
+    HttpResponse send(const Call& call, HttpRequest req) const;
+
+    // Throws the SDK error for a failed answer that is not about one member: AuthError (401,
+    // 403 with a problem document), ConfigError (404 on the audience), RateLimitedError (429,
+    // bare 403: never a Retry-After), RetryableError (5xx), FatalError (other).
+    [[noreturn]] void fail(const std::string& what, const HttpResponse& r) const;
+
+    // "title: detail" of a problem+json answer, with field errors; "" if it is none.
+    static std::string problem_text(const HttpResponse& r);
+
   private:
     const Config& config_;
     std::string authorization_;

@@ -21,7 +21,23 @@ json config_spec() {
         "max_attempts": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5},
         "retry_backoff_ms": {"type": "integer", "minimum": 0, "maximum": 600000, "default": 2000},
         "webhook_secret": {"type": "string", "writeOnly": true, "minLength": 16,
-          "description": "Last path segment of the audience webhook URL"}
+          "description": "Last path segment of the audience webhook URL"},
+        "email_field": {"type": "string", "minLength": 1, "default": "email",
+          "description": "Destination: the binding field that holds the member's email"},
+        "status_if_new": {"enum": ["subscribed", "pending", "transactional"],
+          "default": "subscribed",
+          "description": "Destination: status of members Mailchimp does not know yet"},
+        "tag": {"type": "string",
+          "description": "Destination: tag that marks segment members; default the segment name"},
+        "removal": {"enum": ["tag", "archive"], "default": "tag",
+          "description": "Destination: on leaving the segment, mark the tag inactive or archive the member"},
+        "batch_threshold": {"type": "integer", "minimum": 0, "default": 20},
+        "batch_max_operations": {"type": "integer", "minimum": 1, "maximum": 10000,
+          "default": 500},
+        "batch_max_bytes": {"type": "integer", "minimum": 1024, "default": 4194304},
+        "poll_ms": {"type": "integer", "minimum": 0, "maximum": 60000, "default": 2000},
+        "max_polls": {"type": "integer", "minimum": 1, "default": 300},
+        "timeout_ms": {"type": "integer", "minimum": 100, "maximum": 300000, "default": 120000}
       }})json");
 }
 
@@ -89,6 +105,23 @@ Config parse_config(const json& config) {
     if (c.settle_seconds < 0 || c.max_attempts < 1 || c.retry_backoff_ms < 0)
         throw ConfigError("settle_seconds, max_attempts and retry_backoff_ms must be positive");
     c.webhook_secret = value_or<std::string>(config, "webhook_secret", "");
+    c.email_field = value_or<std::string>(config, "email_field", "email");
+    c.status_if_new = value_or<std::string>(config, "status_if_new", "subscribed");
+    if (c.status_if_new != "subscribed" && c.status_if_new != "pending" &&
+        c.status_if_new != "transactional")
+        throw ConfigError(
+            "config field 'status_if_new' must be subscribed, pending or transactional");
+    c.tag = value_or<std::string>(config, "tag", "");
+    c.removal = value_or<std::string>(config, "removal", "tag");
+    if (c.removal != "tag" && c.removal != "archive")
+        throw ConfigError("config field 'removal' must be tag or archive");
+    c.batch_threshold = value_or<std::size_t>(config, "batch_threshold", 20);
+    c.batch_max_operations = value_or<std::size_t>(config, "batch_max_operations", 500);
+    c.batch_max_bytes = value_or<std::size_t>(config, "batch_max_bytes", std::size_t{4} << 20);
+    if (c.batch_max_operations < 1) throw ConfigError("batch_max_operations must be at least 1");
+    c.poll_ms = value_or<std::uint32_t>(config, "poll_ms", 2000);
+    c.max_polls = value_or<std::uint32_t>(config, "max_polls", 300);
+    c.timeout_ms = value_or<std::uint32_t>(config, "timeout_ms", 120000);
     return c;
 }
 

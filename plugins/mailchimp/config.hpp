@@ -3,6 +3,7 @@
 
 #include <cdphub/sdk.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -26,6 +27,18 @@ struct Config {
     int max_attempts = 5;
     int64_t retry_backoff_ms = 2000;
     std::string webhook_secret;  // secret; the last segment of the webhook URL path
+
+    // Destination role (destination_members.cpp). merge_fields above maps a merge tag to the
+    // binding field that fills it (name it like the trait, e.g. "first_name").
+    std::string email_field = "email";         // binding field holding the member's email
+    std::string status_if_new = "subscribed";  // subscribed | pending | transactional
+    std::string tag;                           // segment tag; "" = the operation's segment
+    std::string removal = "tag";               // tag (mark the tag inactive) | archive
+    std::size_t batch_threshold = 20;          // more changes than this go through /batches
+    std::size_t batch_max_operations = 500;    // per POST /3.0/batches
+    std::size_t batch_max_bytes = 4u << 20;    // per POST /3.0/batches body
+    std::uint32_t poll_ms = 2000, max_polls = 300;
+    std::uint32_t timeout_ms = 120000;  // Mailchimp's own request timeout
 };
 
 // Throws ConfigError with a message that names the field.

@@ -1,6 +1,7 @@
 #include "simulators/vendors/mailchimp.hpp"
 
 #include <openssl/evp.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <ctime>
@@ -118,6 +119,50 @@ json select_fields(const json& doc, const std::string& fields) {
     return out;
 }
 
+// A ustar archive of `files`, gzip-compressed, as Mailchimp's batch results come.
+std::string tar_gz(const std::vector<std::pair<std::string, std::string>>& files) {
+    std::string tar;
+    for (const auto& [name, content] : files) {
+        std::string h(512, '\0');
+        h.replace(0, std::min<std::size_t>(name.size(), 99), name.substr(0, 99));
+        auto field = [&](std::size_t at, std::size_t width, std::uint64_t v) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%0*llo", static_cast<int>(width - 1),
+                          static_cast<unsigned long long>(v));
+            h.replace(at, width - 1, buf);
+        };
+        field(100, 8, 0644);
+        field(108, 8, 0);
+        field(116, 8, 0);
+        field(124, 12, content.size());
+        field(136, 12, static_cast<std::uint64_t>(kSeedEpoch));
+        h[156] = '0';
+        h.replace(257, 6, std::string("ustar\0", 6));
+        h.replace(263, 2, "00");
+        h.replace(148, 8, "        ");
+        unsigned sum = 0;
+        for (unsigned char c : h) sum += c;
+        char chk[8];
+        std::snprintf(chk, sizeof chk, "%06o", sum);
+        h.replace(148, 7, std::string(chk, 6) + '\0');
+        tar += h;
+        tar += content;
+        tar.append((512 - content.size() % 512) % 512, '\0');
+    }
+    tar.append(1024, '\0');
+    z_stream z{};
+    deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+    std::string out(deflateBound(&z, tar.size()) + 64, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(tar.data());
+    z.avail_in = static_cast<uInt>(tar.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    deflate(&z, Z_FINISH);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+}
+
 }  // namespace
 
 std::string MailchimpVendor::time_text(std::int64_t epoch_s) {
@@ -177,6 +222,12 @@ MailchimpVendor::MailchimpVendor(const VendorOptions& options)
     max_connections_ = s.value("max_connections", 10);
     bare_403_every_ = s.value("bare_403_every", 0);
     mutate_per_fault_ = s.value("mutate_per_fault", std::size_t{3});
+    fake_domain_ = s.value("fake_domain", std::string("fake.test"));
+    polls_per_state_ = std::max(1, s.value("polls_per_state", 1));
+    max_batch_bytes_ = s.value("max_batch_bytes", std::size_t{10} << 20);
+    results_per_file_ = std::max<std::size_t>(1, s.value("results_per_file", std::size_t{100}));
+    failed_op_share_ = s.value("failed_op_share", 0.25);
+    partial_every_ = s.value("partial_every", 0);
     const auto tie_block = s.value("tie_block", std::size_t{40});
     const auto n = options.records;
     std::uniform_int_distribution<int> pct(0, 99);
@@ -263,16 +314,46 @@ void MailchimpVendor::mutate_locked(std::size_t n) {
 json MailchimpVendor::state() const {
     std::lock_guard lock(mu_);
     json ms = json::array();
-    for (const auto& m : members_)
+    for (const auto& m : members_) {
+        json tags = json::array();
+        for (const auto& t : m.tags) tags.push_back(t.value("name", ""));
         ms.push_back({{"id", m.id},
                       {"email_address", m.email},
                       {"status", m.status},
                       {"last_changed", time_text(m.last_changed)},
-                      {"merge_fields", m.merge_fields}});
-    return {{"list_id", list_id_}, {"members", ms}, {"versions", versions_.size()}};
+                      {"merge_fields", m.merge_fields},
+                      {"tags", tags}});
+    }
+    return {{"list_id", list_id_},
+            {"members", ms},
+            {"versions", versions_.size()},
+            {"batches", batches_.size()},
+            {"batch_submissions", batch_submissions_},
+            {"creates", creates_},
+            {"member_exists", member_exists_},
+            {"partial_batches", partial_batches_},
+            {"too_large", too_large_}};
 }
 
 HttpResponse MailchimpVendor::handle(const HttpRequest& request) {
+    // The batch results archive: a pre-signed storage URL, which refuses a second credential.
+    constexpr std::string_view kResults = "/_sim/mailchimp/batch-results/";
+    if (request.path().substr(0, kResults.size()) == kResults) {
+        if (request.has_header("Authorization"))
+            return HttpResponse::text(400,
+                                      "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>"
+                                      "InvalidArgument</Code><Message>Only one auth mechanism "
+                                      "allowed</Message></Error>",
+                                      "application/xml");
+        auto name = std::string(request.path().substr(kResults.size()));
+        const auto dot = name.find('.');
+        std::lock_guard lock(mu_);
+        auto it = batches_.find(name.substr(0, dot));
+        if (it == batches_.end() || it->second.archive.empty())
+            return HttpResponse::text(404, "<Error><Code>NoSuchKey</Code></Error>",
+                                      "application/xml");
+        return HttpResponse{200, {{"Content-Type", "application/x-tar"}}, it->second.archive};
+    }
     // Mailchimp counts open connections per key; the 11th concurrent request is refused.
     struct InFlight {
         MailchimpVendor& v;
@@ -298,19 +379,17 @@ HttpResponse MailchimpVendor::handle(const HttpRequest& request) {
     if (in_flight.now > max_connections_)
         return problem(429, "Too Many Requests",
                        "You have exceeded the limit of 10 simultaneous connections.");
-    if (request.method != "GET")
-        return problem(405, "Method Not Allowed",
-                       "The requested method and resource are not compatible.");
-
     const auto path = std::string(request.path());
     const auto list_prefix = "/3.0/lists/" + list_id_;
-    const bool members = path == list_prefix + "/members";
+    const bool writing = request.method != "GET";
+    const bool members = !writing && path == list_prefix + "/members";
     std::vector<Fault> allowed = {Fault::throttle, Fault::throttle_silent, Fault::server_error,
                                   Fault::hang_up, Fault::slow};
     if (members) {
         allowed.push_back(Fault::short_page);
         allowed.push_back(Fault::mutate_rows);
     }
+    if (writing && path == "/3.0/batches") allowed.push_back(Fault::partial_failure);
     const Fault fault =
         faults_paused_ ? Fault::none : faults().next(members ? "members" : "api", allowed);
     switch (fault) {
@@ -342,7 +421,21 @@ HttpResponse MailchimpVendor::handle(const HttpRequest& request) {
             break;
     }
     HttpResponse answer;
-    if (path == "/3.0/ping") {
+    if (writing && path == "/3.0/batches" && request.method == "POST") {
+        answer = submit_batch(request, fault);
+    } else if (!writing && path.rfind("/3.0/batches/", 0) == 0) {
+        answer = batch_status(path.substr(13));
+    } else if (writing && path.rfind("/3.0/lists/", 0) == 0) {
+        std::lock_guard lock(mu_);
+        auto [status, body] = apply(request.method, path.substr(4), request.body);
+        answer = body.empty() ? HttpResponse::text(status, "") : HttpResponse::json(status, body);
+        if (status >= 400)
+            for (auto& [n, v] : answer.headers)
+                if (lower(n) == "content-type") v = "application/problem+json; charset=utf-8";
+    } else if (writing) {
+        answer = problem(405, "Method Not Allowed",
+                         "The requested method and resource are not compatible.");
+    } else if (path == "/3.0/ping") {
         answer = HttpResponse::json(200, R"({"health_status":"Everything's Chimpy!"})");
     } else if (path == list_prefix) {
         std::lock_guard lock(mu_);
@@ -431,6 +524,271 @@ HttpResponse MailchimpVendor::members_page(const HttpRequest& request, Fault fau
     for (auto i = static_cast<std::size_t>(*offset); i < rows.size() && take > 0; ++i, --take)
         page["members"].push_back(rows[i]->to_json());
     return HttpResponse::json(200, select_fields(page, form_value(q, "fields")).dump());
+}
+
+namespace {
+
+std::string problem_text(int status, const std::string& title, const std::string& detail,
+                         json errors = nullptr) {
+    json body = {{"type", "https://mailchimp.com/developer/marketing/docs/errors/"},
+                 {"title", title},
+                 {"status", status},
+                 {"detail", detail},
+                 {"instance", md5_hex(title + detail).substr(0, 8) + "-sim"}};
+    if (!errors.is_null()) body["errors"] = std::move(errors);
+    return body.dump();
+}
+
+}  // namespace
+
+std::pair<int, std::string> MailchimpVendor::apply(const std::string& method,
+                                                   const std::string& path,
+                                                   const std::string& body) {
+    // /lists/{list}/members[/{hash}[/tags]]
+    std::vector<std::string> parts;
+    for (std::size_t at = 1; at <= path.size();) {
+        auto next = path.find('/', at);
+        if (next == std::string::npos) next = path.size();
+        parts.push_back(path.substr(at, next - at));
+        at = next + 1;
+    }
+    auto not_found = [] {
+        return std::pair{404, problem_text(404, "Resource Not Found",
+                                           "The requested resource could not be found.")};
+    };
+    if (parts.size() < 3 || parts[0] != "lists" || parts[2] != "members") return not_found();
+    if (parts[1] != list_id_) return not_found();
+    auto find = [&](const std::string& hash) -> MailchimpMember* {
+        for (auto& m : members_)
+            if (m.id == hash) return &m;
+        return nullptr;
+    };
+    const std::int64_t now = std::time(nullptr);
+    json in;
+    if (method == "PUT" || method == "POST") {
+        in = json::parse(body, nullptr, false);
+        if (!in.is_object())
+            return {400, problem_text(400, "JSON Parse Exception",
+                                      "We encountered an unspecified JSON parsing error.")};
+    }
+    auto check_email = [&](const std::string& email) -> std::optional<std::pair<int, std::string>> {
+        const auto at = email.find('@');
+        if (email.empty() || at == std::string::npos || at == 0 || at + 1 == email.size())
+            return std::pair{400, problem_text(400, "Invalid Resource",
+                                               "Please provide a valid email address.")};
+        if (!fake_domain_.empty() && lower(email.substr(at + 1)) == fake_domain_)
+            return std::pair{400, problem_text(400, "Invalid Resource",
+                                               email + " looks fake or invalid, please enter a "
+                                                       "real email address.")};
+        return std::nullopt;
+    };
+    auto create = [&](const std::string& email, const std::string& status) -> MailchimpMember& {
+        members_.emplace_back();
+        auto& m = members_.back();
+        m.email = email;
+        m.id = subscriber_hash(email);
+        m.unique_email_id = md5_hex("u" + email).substr(0, 10);
+        m.web_id = 100000 + static_cast<std::int64_t>(members_.size());
+        m.status = status;
+        m.language = "";
+        ++creates_[lower(email)];
+        return m;
+    };
+    auto valid_status = [](const std::string& s) {
+        return s == "subscribed" || s == "unsubscribed" || s == "cleaned" || s == "pending" ||
+               s == "transactional";
+    };
+    auto touch = [&](MailchimpMember& m) {
+        m.last_changed = std::max(now, m.last_changed);
+        versions_.insert(m.version());
+    };
+
+    if (parts.size() == 3 && method == "POST") {  // add a member: not idempotent
+        const auto email = in.value("email_address", std::string());
+        if (auto bad = check_email(email)) return *bad;
+        if (auto* m = find(subscriber_hash(email)); m && m->status != "archived") {
+            ++member_exists_;
+            return {400, problem_text(400, "Member Exists",
+                                      email + " is already a list member. Use PUT to insert or "
+                                              "update list members.")};
+        }
+        const auto status = in.value("status", std::string());
+        if (!valid_status(status))
+            return {400, problem_text(400, "Invalid Resource",
+                                      "The resource submitted could not be validated.",
+                                      json::array({{{"field", "status"},
+                                                    {"message",
+                                                     "Data presented is not one of "
+                                                     "the accepted values"}}}))};
+        auto& m = create(email, status);
+        if (in.contains("merge_fields") && in["merge_fields"].is_object())
+            m.merge_fields = in["merge_fields"];
+        touch(m);
+        return {200, m.to_json().dump()};
+    }
+    if (parts.size() < 4) return not_found();
+    const auto& hash = parts[3];
+    auto* m = find(hash);
+    if (parts.size() == 4 && method == "PUT") {
+        const auto email = in.value("email_address", std::string());
+        if (auto bad = check_email(email)) return *bad;
+        if (subscriber_hash(email) != hash)
+            return {400, problem_text(400, "Invalid Resource",
+                                      "The subscriber hash in the URL does not match the email "
+                                      "address in the request body.")};
+        const auto status = in.value("status", std::string());
+        const auto status_if_new = in.value("status_if_new", std::string());
+        if (!status.empty() && !valid_status(status))
+            return {400, problem_text(400, "Invalid Resource",
+                                      "The resource submitted could not be validated.",
+                                      json::array({{{"field", "status"},
+                                                    {"message",
+                                                     "Data presented is not one of "
+                                                     "the accepted values"}}}))};
+        if (!m || m->status == "archived") {
+            // New (or archived, which a PUT brings back): status_if_new, else status.
+            const auto first = !status_if_new.empty() ? status_if_new : status;
+            if (!valid_status(first))
+                return {400, problem_text(400, "Invalid Resource",
+                                          "The resource submitted could not be validated.",
+                                          json::array({{{"field", "status_if_new"},
+                                                        {"message",
+                                                         "Data presented is not one "
+                                                         "of the accepted values"}}}))};
+            if (!m) {
+                m = &create(email, first);
+            } else {
+                m->status = first;
+                ++creates_[lower(email)];
+            }
+        } else if (!status.empty()) {
+            m->status = status;
+        }
+        if (in.contains("merge_fields") && in["merge_fields"].is_object())
+            for (const auto& [k, v] : in["merge_fields"].items()) m->merge_fields[k] = v;
+        touch(*m);
+        return {200, m->to_json().dump()};
+    }
+    if (!m || m->status == "archived") return not_found();
+    if (parts.size() == 4 && method == "DELETE") {  // archive
+        m->status = "archived";
+        touch(*m);
+        return {204, ""};
+    }
+    if (parts.size() == 5 && parts[4] == "tags" && method == "POST") {
+        if (!in.contains("tags") || !in["tags"].is_array())
+            return {400,
+                    problem_text(400, "Invalid Resource",
+                                 "The resource submitted could not be validated.",
+                                 json::array({{{"field", "tags"},
+                                               {"message", "This value should not be blank."}}}))};
+        for (const auto& t : in["tags"]) {
+            const auto name = t.value("name", std::string());
+            const auto st = t.value("status", std::string());
+            if (name.empty() || (st != "active" && st != "inactive"))
+                return {400, problem_text(400, "Invalid Resource",
+                                          "Each tag needs a name and a status of active or "
+                                          "inactive.")};
+            auto it = std::find_if(m->tags.begin(), m->tags.end(),
+                                   [&](const json& x) { return x.value("name", "") == name; });
+            if (st == "active" && it == m->tags.end()) {
+                auto [id, fresh] = tag_ids_.emplace(name, 0);
+                if (fresh) id->second = static_cast<int>(tag_ids_.size()) + 100;
+                m->tags.push_back({{"id", id->second}, {"name", name}});
+            } else if (st == "inactive" && it != m->tags.end()) {
+                m->tags.erase(it);
+            }
+        }
+        touch(*m);
+        return {204, ""};
+    }
+    return {405, problem_text(405, "Method Not Allowed",
+                              "The requested method and resource are not compatible.")};
+}
+
+json MailchimpVendor::batch_json(const Batch& b) const {
+    static const char* kStates[] = {"pending", "preprocessing", "started", "finalizing",
+                                    "finished"};
+    const int state = std::min(4, b.polls / polls_per_state_);
+    const bool done = state == 4;
+    return {{"id", b.id},
+            {"status", kStates[state]},
+            {"total_operations", b.operations.size()},
+            {"finished_operations", done ? b.operations.size() : 0},
+            {"errored_operations", done ? b.errored : 0},
+            {"submitted_at", time_text(b.submitted_at)},
+            {"completed_at", done ? time_text(b.submitted_at + 1) : ""},
+            {"response_body_url",
+             done ? base_url() + "/_sim/mailchimp/batch-results/" + b.id + ".tar.gz" : ""},
+            {"_links", json::array()}};
+}
+
+HttpResponse MailchimpVendor::submit_batch(const HttpRequest& request, Fault fault) {
+    if (request.body.size() > max_batch_bytes_) {
+        std::lock_guard lock(mu_);
+        ++too_large_;
+        return problem(413, "Request Entity Too Large",
+                       "The request body is larger than the batch endpoint accepts.");
+    }
+    json in = json::parse(request.body, nullptr, false);
+    if (!in.is_object() || !in.contains("operations") || !in["operations"].is_array())
+        return problem(400, "Invalid Resource",
+                       "The resource submitted could not be validated. operations is required.");
+    for (const auto& op : in["operations"])
+        if (!op.is_object() || !op.contains("method") || !op.contains("path") ||
+            (op.contains("body") && !op["body"].is_string()))
+            return problem(400, "Invalid Resource",
+                           "Each operation needs method and path; body must be a JSON string.");
+    std::lock_guard lock(mu_);
+    Batch b;
+    b.id = md5_hex("batch" + std::to_string(batches_.size())).substr(0, 10);
+    b.operations = in["operations"];
+    b.partial = fault == Fault::partial_failure ||
+                (partial_every_ > 0 && (batches_.size() + 1) % partial_every_ == 0);
+    if (b.partial) ++partial_batches_;
+    b.submitted_at = std::time(nullptr);
+    for (const auto& op : b.operations)
+        ++batch_submissions_[op.value("method", "") + " " + op.value("operation_id", "")];
+    auto answer = batch_json(b);
+    batches_[b.id] = std::move(b);
+    return HttpResponse::json(200, answer.dump());
+}
+
+HttpResponse MailchimpVendor::batch_status(const std::string& id) {
+    std::lock_guard lock(mu_);
+    auto it = batches_.find(id);
+    if (it == batches_.end())
+        return problem(404, "Resource Not Found", "The requested resource could not be found.");
+    auto& b = it->second;
+    ++b.polls;
+    if (b.polls / polls_per_state_ >= 4 && b.archive.empty()) {
+        // Runs now: every operation against the audience, in order, each with its own result.
+        std::uniform_real_distribution<double> share(0.0, 1.0);
+        std::vector<std::pair<std::string, std::string>> files;
+        json file = json::array();
+        for (const auto& op : b.operations) {
+            std::pair<int, std::string> r;
+            if (b.partial && share(rng_) < failed_op_share_)
+                r = {500, problem_text(500, "Internal Server Error",
+                                       "An unexpected internal error has occurred. Please "
+                                       "contact Support for more information.")};
+            else
+                r = apply(op.value("method", ""), op.value("path", ""), op.value("body", ""));
+            if (r.first >= 400) ++b.errored;
+            file.push_back({{"status_code", r.first},
+                            {"operation_id", op.value("operation_id", "")},
+                            {"response", r.second}});
+            if (file.size() >= results_per_file_) {
+                files.emplace_back(b.id + "/" + std::to_string(files.size()) + ".json",
+                                   file.dump());
+                file = json::array();
+            }
+        }
+        if (!file.empty())
+            files.emplace_back(b.id + "/" + std::to_string(files.size()) + ".json", file.dump());
+        b.archive = tar_gz(files);
+    }
+    return HttpResponse::json(200, batch_json(b).dump());
 }
 
 CDPHUB_SIM_VENDOR("mailchimp", MailchimpVendor);
