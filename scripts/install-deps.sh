@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config g++ clang libclang-rt-14-dev
   libboost-dev libboost-filesystem-dev libboost-system-dev
-  libcurl4-openssl-dev libssl-dev curl
+  libcurl4-openssl-dev libssl-dev zlib1g-dev curl
   nlohmann-json3-dev libvalijson-dev libcli11-dev libspdlog-dev
   libsqlitecpp-dev libsqlite3-dev sqlite3 libphonenumber-dev
   libgtest-dev libgmock-dev libbenchmark-dev
