@@ -87,7 +87,7 @@ class MetaAudienceDestination : public Destination {
         for (const auto& key : s_.schema) {
             std::optional<std::string> h;
             for (const auto& [name, v] : fields.items()) {
-                if (!detail::iequals(name, key)) continue;
+                if (!::cdphub::detail::iequals(name, key)) continue;
                 if (v.is_string())
                     h = hashed(key, v.get<std::string>());
                 else if (v.is_number())
