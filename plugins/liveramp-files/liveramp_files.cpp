@@ -3,11 +3,11 @@
 // person, SHA-256 hashes of LiveRamp-normalised identifiers, and a membership column (1 = in the
 // segment, 0 = left). Files are replaced atomically (hidden temp file, fsync, rename), so an
 // uploader polling the folder never ships half a file. See README.md.
+#include <fcntl.h>
+#include <unistd.h>
 #include <cdphub/sdk.hpp>
 #include <cdphub_plugins/sha256.hpp>
 #include <cdphub_plugins/web.hpp>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -167,8 +167,8 @@ void write_atomically(const fs::path& path, const std::string& content) {
 std::string sanitized(const std::string& s) {
     std::string out;
     for (char c : s)
-        out += ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) ? c
-                                                                                           : '_';
+        out +=
+            ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) ? c : '_';
     return out.empty() ? "segment" : out;
 }
 
@@ -219,7 +219,8 @@ class LiveRampFilesDestination : public Destination {
             for (const auto& col : s_.columns) {
                 std::optional<std::string> h;
                 auto it = fields.find(col.field);
-                if (it != fields.end() && it->is_string()) h = hashed(col.type, it->get<std::string>());
+                if (it != fields.end() && it->is_string())
+                    h = hashed(col.type, it->get<std::string>());
                 any = any || h.has_value();
                 row.cells.push_back(h.value_or(""));
             }
@@ -230,9 +231,8 @@ class LiveRampFilesDestination : public Destination {
                 continue;
             }
             row.cells.push_back(op.value("op", "upsert") == "remove" ? "0" : "1");
-            const auto segment = s_.segment_name.empty()
-                                     ? sanitized(op.value("segment", "segment"))
-                                     : s_.segment_name;
+            const auto segment = s_.segment_name.empty() ? sanitized(op.value("segment", "segment"))
+                                                         : s_.segment_name;
             files[segment + "_" + date].push_back(std::move(row));
         }
         for (auto& [base, rows] : files) {

@@ -66,8 +66,9 @@ inline Settings parse_settings(const json& c) {
     s.segment_name = c.value("segment_name", "");
     s.membership_column = c.value("membership_column", "SEGMENT_MEMBER");
     s.max_file_bytes = c.value("max_file_bytes", std::uint64_t{500ull << 20});
-    const json def = json::array({{{"name", "EMAIL_SHA256"}, {"field", "email"}, {"type", "email"}},
-                                  {{"name", "PHONE_SHA256"}, {"field", "phone"}, {"type", "phone"}}});
+    const json def =
+        json::array({{{"name", "EMAIL_SHA256"}, {"field", "email"}, {"type", "email"}},
+                     {{"name", "PHONE_SHA256"}, {"field", "phone"}, {"type", "phone"}}});
     int emails = 0, phones = 0;
     for (const auto& col : c.value("columns", def)) {
         Column k{col.at("name").get<std::string>(), col.at("field").get<std::string>(),
@@ -75,9 +76,12 @@ inline Settings parse_settings(const json& c) {
         if (!header_name(k.name))
             throw ConfigError("column name \"" + k.name +
                               "\" must be letters, digits and underscores (at most 128)");
-        if (k.type == "email") ++emails;
-        else if (k.type == "phone") ++phones;
-        else throw ConfigError("column type must be email or phone: " + k.type);
+        if (k.type == "email")
+            ++emails;
+        else if (k.type == "phone")
+            ++phones;
+        else
+            throw ConfigError("column type must be email or phone: " + k.type);
         s.columns.push_back(std::move(k));
     }
     if (emails > 3 || phones > 3)

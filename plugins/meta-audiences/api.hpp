@@ -89,8 +89,8 @@ inline int64_t regain_access_ms(const HttpResponse& r) {
         for (const auto& u : usages)
             if (u.is_object() && u.contains("estimated_time_to_regain_access") &&
                 u["estimated_time_to_regain_access"].is_number())
-                minutes = std::max<int64_t>(minutes,
-                                            u["estimated_time_to_regain_access"].get<int64_t>());
+                minutes =
+                    std::max<int64_t>(minutes, u["estimated_time_to_regain_access"].get<int64_t>());
     }
     return minutes < 0 ? -1 : minutes * 60000;
 }
@@ -99,14 +99,15 @@ inline int64_t regain_access_ms(const HttpResponse& r) {
 [[noreturn]] inline void fail(const std::string& what, const HttpResponse& r, const GraphError& e) {
     const std::string msg = "Meta answered " + what + " with " + e.describe();
     if (e.code == 190 || e.code == 102 || e.http == 401)
-        throw AuthError(msg + "; the access token is invalid or expired: issue a new system-user "
-                              "token and update the connector's access_token secret");
+        throw AuthError(msg +
+                        "; the access token is invalid or expired: issue a new system-user "
+                        "token and update the connector's access_token secret");
     if (e.code == 10 || (e.code >= 200 && e.code <= 299))
-        throw AuthError(msg + "; the token lacks a permission (ads_management) or the audience's "
-                              "ad account is not shared with its system user");
+        throw AuthError(msg +
+                        "; the token lacks a permission (ads_management) or the audience's "
+                        "ad account is not shared with its system user");
     if (e.throttled()) throw RateLimitedError(msg, regain_access_ms(r));
-    if (e.code == 1 || e.code == 2 || e.http >= 500 || e.http == 408)
-        throw RetryableError(msg);
+    if (e.code == 1 || e.code == 2 || e.http >= 500 || e.http == 408) throw RetryableError(msg);
     if (e.code == 100 && e.subcode == 1713230)
         throw ConfigError(msg + "; the audience was flagged by Meta and takes no more users");
     if (e.code == 100 || e.code == 803 || e.http == 404)

@@ -43,10 +43,10 @@ class MetaAudienceDestination : public Destination {
         // A hub batch is split into calls of at most max_users_per_request rows. The rate
         // limit is a conservative default, not a Meta figure: Meta's limits are per ad account
         // and app, reported in X-Business-Use-Case-Usage.
-        i.capabilities = {{"batch", {{"max_records", 10000}, {"max_bytes", 32 << 20}}},
-                          {"rate_limit", {{"requests", 10}, {"per_seconds", 1}}},
-                          {"identifier_types",
-                           json::array({"email", "phone", "email_sha256", "phone_sha256"})}};
+        i.capabilities = {
+            {"batch", {{"max_records", 10000}, {"max_bytes", 32 << 20}}},
+            {"rate_limit", {{"requests", 10}, {"per_seconds", 1}}},
+            {"identifier_types", json::array({"email", "phone", "email_sha256", "phone_sha256"})}};
         return i;
     }
 
@@ -173,8 +173,9 @@ class MetaAudienceDestination : public Destination {
                 call.report_record(u->index, Status::retryable,
                                    "Meta refused the repeated call as too large");
             } else if (b.invalid > 0 && named(*u, b.samples)) {
-                call.report_record(u->index, Status::invalid_record,
-                                   "Meta counted this user invalid twice: " + reason(*u, b.samples));
+                call.report_record(
+                    u->index, Status::invalid_record,
+                    "Meta counted this user invalid twice: " + reason(*u, b.samples));
             } else {
                 call.report_record(u->index, Status::ok);
             }
@@ -226,8 +227,8 @@ class MetaAudienceDestination : public Destination {
         }
         auto j = r.json_body();
         if (!j.is_object() || !j.contains("num_received"))
-            throw RetryableError("Meta answered " + what + " without num_received: " +
-                                 printable(r.body()));
+            throw RetryableError("Meta answered " + what +
+                                 " without num_received: " + printable(r.body()));
         a.received = j.value("num_received", std::int64_t{0});
         a.invalid = j.value("num_invalid_entries", std::int64_t{0});
         if (j.contains("invalid_entry_samples") && j["invalid_entry_samples"].is_object())

@@ -14,13 +14,13 @@ namespace cdphub::ttd {
 using json = nlohmann::json;
 
 // The user-id keys an item of the Data API may carry, in TTD's spelling.
-inline constexpr std::array<std::string_view, 6> kIdTypes{"TDID", "UID2",  "UID2Token",
+inline constexpr std::array<std::string_view, 6> kIdTypes{"TDID", "UID2", "UID2Token",
                                                           "EUID", "DAID", "IDL"};
 
 struct Settings {
     std::string base_url;  // https://use-data.adsrvr.org (no trailing '/')
     std::string advertiser_id;
-    std::string auth_token;            // TTD-Auth; never logged
+    std::string auth_token;             // TTD-Auth; never logged
     std::vector<std::string> id_types;  // which item keys to send, each from the same-named field
     std::string data_name;              // segment Data Name; "" = data_name_prefix + segment
     std::string data_name_prefix;

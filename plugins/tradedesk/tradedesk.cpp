@@ -55,10 +55,10 @@ class TradeDeskDestination : public Destination {
         i.config_spec = config_spec();
         // The rate limit is a conservative default: TTD publishes none for the data endpoints
         // and answers 429 when throttling.
-        i.capabilities = {
-            {"batch", {{"max_records", 5000}, {"max_bytes", 16 << 20}}},
-            {"rate_limit", {{"requests", 20}, {"per_seconds", 1}}},
-            {"identifier_types", json::array({"tdid", "uid2", "uid2_token", "euid", "daid", "idl"})}};
+        i.capabilities = {{"batch", {{"max_records", 5000}, {"max_bytes", 16 << 20}}},
+                          {"rate_limit", {{"requests", 20}, {"per_seconds", 1}}},
+                          {"identifier_types",
+                           json::array({"tdid", "uid2", "uid2_token", "euid", "daid", "idl"})}};
         return i;
     }
 
@@ -112,8 +112,8 @@ class TradeDeskDestination : public Destination {
             if (!send(call, items, pos, take, rows, trace + "-" + std::to_string(++part))) {
                 chunk_ = std::max<std::size_t>(1, take / 2);
                 host().info("TTD refused " + std::to_string(take) +
-                            " items as too large (413); sending at most " +
-                            std::to_string(chunk_) + " per request from now on");
+                            " items as too large (413); sending at most " + std::to_string(chunk_) +
+                            " per request from now on");
                 continue;
             }
             pos += take;
@@ -226,8 +226,9 @@ class TradeDeskDestination : public Destination {
         auto j = json::parse(r.body(), nullptr, false);
         const std::string code = j.is_object() ? j.value("ErrorCode", "") : "";
         if (s == 401)
-            throw AuthError(msg + " (the TTD-Auth token is invalid or expired: put a new data "
-                                  "API token into auth_token)");
+            throw AuthError(msg +
+                            " (the TTD-Auth token is invalid or expired: put a new data "
+                            "API token into auth_token)");
         if (s == 403) {
             if (code.find("Misconfigured") != std::string::npos ||
                 code == "TargetingDataLimitReached")

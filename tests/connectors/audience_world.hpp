@@ -51,12 +51,12 @@ struct AudienceWorld {
                   const std::string& segment = "vip") {
         json batch = json::array();
         for (int i = 0; i < n; ++i) {
-            batch.push_back({{"type", "identify"},
-                             {"record_id", "r" + std::to_string(i)},
-                             {"occurred_at", "2024-05-01T10:00:00Z"},
-                             {"identifiers",
-                              {{"email", email(i)}, {"phone", phone(i)}, {"tdid", tdid(i)}}},
-                             {"traits", {{"tier", "gold"}, {"first_name", "F" + std::to_string(i)}}}});
+            batch.push_back(
+                {{"type", "identify"},
+                 {"record_id", "r" + std::to_string(i)},
+                 {"occurred_at", "2024-05-01T10:00:00Z"},
+                 {"identifiers", {{"email", email(i)}, {"phone", phone(i)}, {"tdid", tdid(i)}}},
+                 {"traits", {{"tier", "gold"}, {"first_name", "F" + std::to_string(i)}}}});
             batch.push_back({{"type", "consent"},
                              {"record_id", "c" + std::to_string(i)},
                              {"occurred_at", "2024-05-01T10:00:00Z"},
@@ -82,8 +82,8 @@ struct AudienceWorld {
 
     // Delivers until the outbox is settled, the destination stops, or `rounds` runs are over.
     delivery::WorkerReport deliver(const std::string& plugin, const std::string& instance,
-                                   const json& cfg, const std::string& secret_key,
-                                   int rounds = 6, std::function<int64_t()> clock = {}) {
+                                   const json& cfg, const std::string& secret_key, int rounds = 6,
+                                   std::function<int64_t()> clock = {}) {
         delivery::DeliveryOptions o;
         o.max_records = 500;
         o.max_attempts = 40;  // faults must never exhaust a valid change's budget here
@@ -100,8 +100,8 @@ struct AudienceWorld {
         delivery::WorkerReport last;
         for (int i = 0; i < rounds; ++i) {
             delivery::DeliveryService service(w.delivery(), o);
-            service.add(DeliveryWorld::connector(CDPHUB_PLUGIN_DIR, plugin, instance, cfg,
-                                                 secrets, h));
+            service.add(
+                DeliveryWorld::connector(CDPHUB_PLUGIN_DIR, plugin, instance, cfg, secrets, h));
             last = service.run_until_idle(20s)[instance];
             if (last.pending == 0 || last.state != delivery::DestinationState::running) break;
         }

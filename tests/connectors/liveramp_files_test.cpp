@@ -38,8 +38,7 @@ class LiveRampFilesTest : public ::testing::Test {
     }
 
     delivery::WorkerReport deliver(const json& cfg) {
-        return a_.deliver("liveramp-files", "liveramp-vip", cfg, "", 6,
-                          [this] { return now_ms_; });
+        return a_.deliver("liveramp-files", "liveramp-vip", cfg, "", 6, [this] { return now_ms_; });
     }
 
     std::vector<std::string> lines(const std::string& name) {
@@ -81,7 +80,8 @@ TEST_F(LiveRampFilesTest, TheDaysFileHoldsExactlyTheConsentingMembersAndTheirRem
     EXPECT_EQ(got, want);
     EXPECT_EQ(l.size() - 1, want.size());  // one row per person, batches merged
     // Known digests: p0@acme.io, and +49 151 23450000 as digits with its country code.
-    EXPECT_EQ(l[1].substr(0, 64), "12a36b62183ce6b3c607084933d837f923687bafb41ec511b3beb8f9a988247e");
+    EXPECT_EQ(l[1].substr(0, 64),
+              "12a36b62183ce6b3c607084933d837f923687bafb41ec511b3beb8f9a988247e");
     EXPECT_EQ(sha256("4915123456789"),
               "c0f8f0bebbbac96451ee8d8def84a02ae9e34c877775437cb9d458328315afa7");
 
@@ -105,8 +105,9 @@ TEST_F(LiveRampFilesTest, TheDaysFileHoldsExactlyTheConsentingMembersAndTheirRem
     now_ms_ += 24 * 3600 * 1000;
     EXPECT_EQ(deliver(config()).pending, 0);
     EXPECT_EQ(files(), (std::set<std::string>{"vip_2026-05-01.csv", "vip_2026-05-02.csv"}));
-    EXPECT_EQ(lines("vip_2026-05-02.csv"),
-              (std::vector<std::string>{"EMAIL_SHA256,PHONE_SHA256,SEGMENT_MEMBER", row(500, "0")}));
+    EXPECT_EQ(
+        lines("vip_2026-05-02.csv"),
+        (std::vector<std::string>{"EMAIL_SHA256,PHONE_SHA256,SEGMENT_MEMBER", row(500, "0")}));
 }
 
 TEST_F(LiveRampFilesTest, FilesAreReplacedAtomically) {
@@ -128,7 +129,8 @@ TEST_F(LiveRampFilesTest, FilesAreReplacedAtomically) {
     auto l = lines("VIP_Customers_2026-05-01.csv");
     EXPECT_NE(std::find(l.begin(), l.end(), row(0, "0")), l.end());
     // The stale temp file has nothing to do with our own and no temp file of ours remains.
-    for (const auto& f : files()) EXPECT_TRUE(f.ends_with(".csv") || f == ".vip_2026-05-01.csv.tmp") << f;
+    for (const auto& f : files())
+        EXPECT_TRUE(f.ends_with(".csv") || f == ".vip_2026-05-01.csv.tmp") << f;
     EXPECT_EQ(files().count(".VIP_Customers_2026-05-01.csv.tmp"), 0u);
 }
 

@@ -27,12 +27,9 @@ class MetaAudiencesTest : public ::testing::Test {
     }
 
     json config(json extra = json::object()) {
-        json c = {{"base_url", server_->base_url()},
-                  {"api_version", "v25.0"},
-                  {"audience_id", kAudience},
-                  {"access_token", "tok-1"},
-                  {"schema", {"EMAIL", "PHONE"}},
-                  {"max_users_per_request", 100}};
+        json c = {{"base_url", server_->base_url()}, {"api_version", "v25.0"},
+                  {"audience_id", kAudience},        {"access_token", "tok-1"},
+                  {"schema", {"EMAIL", "PHONE"}},    {"max_users_per_request", 100}};
         c.update(extra);
         return c;
     }
@@ -125,22 +122,23 @@ TEST_F(MetaAudiencesTest, TheAudienceHoldsExactlyTheConsentingMembersThroughEver
 
 TEST_F(MetaAudiencesTest, IdentifiersAreNormalisedTheWayMetaHashesThem) {
     start({{"known_users", {{"EMAIL", {"ann.smith@example.com"}}, {"PHONE", {"4915123456789"}}}}});
-    a_.w.ingest(json::array(
-        {{{"type", "identify"},
-          {"record_id", "ann"},
-          {"occurred_at", "2024-05-01T10:00:00Z"},
-          {"identifiers", {{"email", "  Ann.Smith@Example.COM "}, {"phone", "+49 (151) 2345-6789"}}},
-          {"traits",
-           {{"tier", "gold"},
-            {"first_name", "Ann-Marie"},
-            {"gender", "Male"},
-            {"birthday", "1984-05-01"},
-            {"country", "DE"}}}},
-         {{"type", "consent"},
-          {"record_id", "ann-c"},
-          {"occurred_at", "2024-05-01T10:00:00Z"},
-          {"identifiers", {{"email", "ann.smith@example.com"}}},
-          {"consent", {{"purpose", "advertising"}, {"granted", true}}}}}));
+    a_.w.ingest(
+        json::array({{{"type", "identify"},
+                      {"record_id", "ann"},
+                      {"occurred_at", "2024-05-01T10:00:00Z"},
+                      {"identifiers",
+                       {{"email", "  Ann.Smith@Example.COM "}, {"phone", "+49 (151) 2345-6789"}}},
+                      {"traits",
+                       {{"tier", "gold"},
+                        {"first_name", "Ann-Marie"},
+                        {"gender", "Male"},
+                        {"birthday", "1984-05-01"},
+                        {"country", "DE"}}}},
+                     {{"type", "consent"},
+                      {"record_id", "ann-c"},
+                      {"occurred_at", "2024-05-01T10:00:00Z"},
+                      {"identifiers", {{"email", "ann.smith@example.com"}}},
+                      {"consent", {{"purpose", "advertising"}, {"granted", true}}}}}));
     const auto ann = *a_.w.store().find_profile("email", "ann.smith@example.com");
     a_.w.segment("vip");
     a_.w.members("vip", {ann});
@@ -158,11 +156,11 @@ TEST_F(MetaAudiencesTest, IdentifiersAreNormalisedTheWayMetaHashesThem) {
     auto cfg = config({{"schema", {"EMAIL", "PHONE", "FN", "GEN", "DOBY", "COUNTRY"}}});
     ASSERT_EQ(deliver(cfg).pending, 0);
 
-    const json row = {"f37d883a83178ebc6bedcfb87dd7948377c202068641e2ceaebbfce8d4ffa51f",  // email
-                      "c0f8f0bebbbac96451ee8d8def84a02ae9e34c877775437cb9d458328315afa7",  // phone
-                      "2322d03565a46ece1e31e5ef0d5f79f5a0ee0dc96ff666e52948e52e0298850e",  // fn
-                      "62c66a7a5dd70c3146618063c344e531e6d4b59e379808443ce962b3abd63c5a",  // m
-                      "4dea5c7cb70f50322ec9d734aa4aa078be9227c05251e18991c596f387552370",  // 1984
+    const json row = {"f37d883a83178ebc6bedcfb87dd7948377c202068641e2ceaebbfce8d4ffa51f",   // email
+                      "c0f8f0bebbbac96451ee8d8def84a02ae9e34c877775437cb9d458328315afa7",   // phone
+                      "2322d03565a46ece1e31e5ef0d5f79f5a0ee0dc96ff666e52948e52e0298850e",   // fn
+                      "62c66a7a5dd70c3146618063c344e531e6d4b59e379808443ce962b3abd63c5a",   // m
+                      "4dea5c7cb70f50322ec9d734aa4aa078be9227c05251e18991c596f387552370",   // 1984
                       "959a45d44e6fcf58361ed004681556fe50129f2109e817dec098c00c9e5d2578"};  // de
     EXPECT_EQ(sha256("ann.smith@example.com"), row[0]);  // the helper agrees with the literals
     auto reqs = server_->http().requests();

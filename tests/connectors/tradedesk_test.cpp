@@ -125,7 +125,8 @@ TEST_F(TradeDeskTest, RequestsUseTheDataApisWireFormat) {
                 {{"tdid", "identifiers.tdid"}, {"UID2", "traits.uid2"}});
     a_.w.members("vip", {*a_.w.store().find_profile("email", "x@acme.io")});
     a_.w.store().plan_diff("vip_to_ttd");
-    ASSERT_EQ(deliver(config({{"data_name", "cdphub_vip_2024"}, {"ttl_minutes", 1440}})).pending, 0);
+    ASSERT_EQ(deliver(config({{"data_name", "cdphub_vip_2024"}, {"ttl_minutes", 1440}})).pending,
+              0);
     auto reqs = server_->http().requests();
     ASSERT_EQ(reqs.size(), 1u);
     EXPECT_EQ(reqs[0].method, "POST");
@@ -146,7 +147,8 @@ TEST_F(TradeDeskTest, RequestsUseTheDataApisWireFormat) {
     a_.w.members("vip", a_.ids, false);
     a_.w.members("vip", {*a_.w.store().find_profile("email", "x@acme.io")}, false);
     a_.w.store().plan_diff("vip_to_ttd");
-    ASSERT_EQ(deliver(config({{"data_name", "cdphub_vip_2024"}, {"ttl_minutes", 1440}})).pending, 0);
+    ASSERT_EQ(deliver(config({{"data_name", "cdphub_vip_2024"}, {"ttl_minutes", 1440}})).pending,
+              0);
     reqs = server_->http().requests();
     ASSERT_GE(reqs.size(), 2u);
     for (const auto& it : json::parse(reqs.back().body)["Items"])

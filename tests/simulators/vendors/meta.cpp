@@ -45,8 +45,7 @@ class Meta final : public Vendor {
         regain_minutes_ = s.value("regain_minutes", 0);
         invalid_share_ = s.value("invalid_share", 0.2);
         for (const auto& [key, values] : s.value("known_users", json::object()).items())
-            for (const auto& v : values)
-                known_.insert(plugins::sha256_hex(v.get<std::string>()));
+            for (const auto& v : values) known_.insert(plugins::sha256_hex(v.get<std::string>()));
     }
 
     HttpResponse handle(const HttpRequest& r) override {
@@ -102,10 +101,10 @@ class Meta final : public Vendor {
                 return resp;
             }
             case Fault::throttle_silent:
-                return (rng_() % 2) ? error(400, "User request limit reached", "OAuthException",
-                                            17, 2446079)
-                                    : error(400, "Calls to this api have exceeded the rate limit.",
-                                            "OAuthException", 613, 1487742);
+                return (rng_() % 2)
+                           ? error(400, "User request limit reached", "OAuthException", 17, 2446079)
+                           : error(400, "Calls to this api have exceeded the rate limit.",
+                                   "OAuthException", 613, 1487742);
             case Fault::server_error:
                 return (rng_() % 2)
                            ? error(500, "Service temporarily unavailable", "OAuthException", 2, 0)
@@ -174,8 +173,8 @@ class Meta final : public Vendor {
 
     HttpResponse error(int status, const std::string& message, const std::string& type, int code,
                        int subcode) {
-        json e = {{"message", (code > 0 && code < 1000 ? "(#" + std::to_string(code) + ") " : "") +
-                                  message},
+        json e = {{"message",
+                   (code > 0 && code < 1000 ? "(#" + std::to_string(code) + ") " : "") + message},
                   {"type", type},
                   {"code", code},
                   {"fbtrace_id", trace_id()}};
@@ -236,8 +235,8 @@ class Meta final : public Vendor {
         }
         json payload, session;
         if (!read_body(r, payload, session))
-            return error(400, "Invalid parameter: payload must be a JSON object",
-                         "OAuthException", 100, 0);
+            return error(400, "Invalid parameter: payload must be a JSON object", "OAuthException",
+                         100, 0);
         json schema = payload.value("schema", json());
         if (schema.is_string()) schema = json::array({schema});
         if (!schema.is_array() || schema.empty())
@@ -249,8 +248,8 @@ class Meta final : public Vendor {
                              "OAuthException", 100, 0);
         const json data = payload.value("data", json());
         if (!data.is_array())
-            return error(400, "Invalid parameter: payload.data is required", "OAuthException",
-                         100, 0);
+            return error(400, "Invalid parameter: payload.data is required", "OAuthException", 100,
+                         0);
         if (data.size() > max_users_) {
             ++oversize_;
             return error(400,
@@ -269,11 +268,11 @@ class Meta final : public Vendor {
                              "OAuthException", 100, 0);
             auto& s = sessions_[session_id];
             if (seq > s.last_seq + 1) {
-                session_errors_.push_back("session " + std::to_string(session_id) +
-                                          ": batch_seq " + std::to_string(seq) + " after " +
+                session_errors_.push_back("session " + std::to_string(session_id) + ": batch_seq " +
+                                          std::to_string(seq) + " after " +
                                           std::to_string(s.last_seq));
-                return error(400, "Invalid parameter: batch_seq is out of order",
-                             "OAuthException", 100, 0);
+                return error(400, "Invalid parameter: batch_seq is out of order", "OAuthException",
+                             100, 0);
             }
             if (s.closed && seq > s.last_seq) {
                 session_errors_.push_back("session " + std::to_string(session_id) +

@@ -51,7 +51,8 @@ class TradeDesk final : public Vendor {
         max_body_ = s.value("max_body_bytes", std::size_t{1u << 20});
         max_ttl_ = s.value("max_ttl_minutes", std::int64_t{259200});
         base_ = s.value("item_number_base", 1);
-        for (const auto& u : s.value("unmapped", json::array())) unmapped_.insert(u.get<std::string>());
+        for (const auto& u : s.value("unmapped", json::array()))
+            unmapped_.insert(u.get<std::string>());
         max_segments_ = s.value("max_segments_per_user", std::size_t{100});
         retry_after_s_ = s.value("retry_after_s", 1);
         failed_share_ = s.value("failed_line_share", 0.2);
@@ -59,10 +60,10 @@ class TradeDesk final : public Vendor {
 
     HttpResponse handle(const HttpRequest& r) override {
         const std::string path(r.path());
-        const auto f = faults().next(
-            "data_advertiser", {Fault::expire_token, Fault::throttle, Fault::throttle_silent,
-                                Fault::server_error, Fault::hang_up, Fault::slow,
-                                Fault::partial_failure});
+        const auto f =
+            faults().next("data_advertiser", {Fault::expire_token, Fault::throttle,
+                                              Fault::throttle_silent, Fault::server_error,
+                                              Fault::hang_up, Fault::slow, Fault::partial_failure});
         std::lock_guard lock(mu_);
         ++requests_;
         const std::string token(r.header("TTD-Auth"));
@@ -94,7 +95,8 @@ class TradeDesk final : public Vendor {
         }
         HttpResponse resp;
         if (r.method != "POST" || path != "/data/advertiser")
-            resp = error(404, "EndpointNotConfigured", "No such endpoint: " + r.method + " " + path);
+            resp =
+                error(404, "EndpointNotConfigured", "No such endpoint: " + r.method + " " + path);
         else
             resp = advertiser_data(r, f == Fault::partial_failure);
         if (f == Fault::slow) resp.delay = std::chrono::milliseconds(options().faults.slow_ms);
@@ -105,16 +107,18 @@ class TradeDesk final : public Vendor {
         std::lock_guard lock(mu_);
         json segments = json::object();
         for (const auto& [name, ids] : segments_) segments[name] = ids;
-        return {{"segments", segments},     {"requests", requests_},
-                {"items", items_},          {"failed_lines", failed_lines_},
-                {"oversize_refused", oversize_}, {"trace_ids", trace_ids_},
+        return {{"segments", segments},
+                {"requests", requests_},
+                {"items", items_},
+                {"failed_lines", failed_lines_},
+                {"oversize_refused", oversize_},
+                {"trace_ids", trace_ids_},
                 {"revoked_tokens", revoked_}};
     }
 
   private:
     static HttpResponse error(int status, const std::string& code, const std::string& message) {
-        return HttpResponse::json(status,
-                                  json{{"ErrorCode", code}, {"Message", message}}.dump());
+        return HttpResponse::json(status, json{{"ErrorCode", code}, {"Message", message}}.dump());
     }
 
     HttpResponse advertiser_data(const HttpRequest& r, bool partial) {
@@ -166,7 +170,8 @@ class TradeDesk final : public Vendor {
         if (!data.is_array() || data.empty()) return {"MissingData", "Data is required."};
         for (const auto& d : data) {
             const auto ttl = d.value("TtlInMinutes", std::int64_t{-1});
-            if (!d.contains("Name") || !d["Name"].is_string() || d["Name"].get<std::string>().empty())
+            if (!d.contains("Name") || !d["Name"].is_string() ||
+                d["Name"].get<std::string>().empty())
                 return {"MissingData", "Data Name is required."};
             if (ttl < 0 || ttl > max_ttl_)
                 return {"InvalidTtlInMinutes",
