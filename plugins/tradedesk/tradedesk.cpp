@@ -119,6 +119,10 @@ class TradeDeskDestination : public Destination {
             pos += take;
             report(call, rows);
         }
+        // Items a split request left unanswered: their records go again later.
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            if (!rows[i].reported)
+                call.report_record(i, Status::retryable, "TTD did not answer for all its ids");
     }
 
   private:

@@ -49,6 +49,7 @@ class Meta final : public Vendor {
     }
 
     HttpResponse handle(const HttpRequest& r) override {
+        std::lock_guard lock(mu_);
         const std::string path(r.path());
         // /vNN.N/{id} or /vNN.N/{id}/users
         std::vector<std::string> parts;
@@ -65,7 +66,6 @@ class Meta final : public Vendor {
             users ? "users" : "audience",
             {Fault::expire_token, Fault::throttle, Fault::throttle_silent, Fault::server_error,
              Fault::hang_up, Fault::slow, Fault::partial_failure});
-        std::lock_guard lock(mu_);
         ++calls_;
         const auto token = token_of(r);
         if (token.empty())
