@@ -44,7 +44,8 @@ class Meta final : public Vendor {
         max_body_ = s.value("max_body_bytes", std::size_t{16u << 20});
         regain_minutes_ = s.value("regain_minutes", 0);
         invalid_share_ = s.value("invalid_share", 0.2);
-        for (const auto& [key, values] : s.value("known_users", json::object()).items())
+        const json known = s.value("known_users", json::object());
+        for (const auto& [key, values] : known.items())
             for (const auto& v : values) known_.insert(plugins::sha256_hex(v.get<std::string>()));
     }
 
