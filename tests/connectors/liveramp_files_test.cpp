@@ -110,6 +110,36 @@ TEST_F(LiveRampFilesTest, TheDaysFileHoldsExactlyTheConsentingMembersAndTheirRem
         (std::vector<std::string>{"EMAIL_SHA256,PHONE_SHA256,SEGMENT_MEMBER", row(500, "0")}));
 }
 
+TEST_F(LiveRampFilesTest, UsPhonesAreHashedAsTenDigits) {
+    a_.w.ingest(
+        json::array({{{"type", "identify"},
+                      {"record_id", "jo"},
+                      {"occurred_at", "2024-05-01T10:00:00Z"},
+                      {"identifiers", {{"email", "Jo@ACME.io"}, {"phone", "+1 (650) 253-0000"}}},
+                      {"traits", {{"tier", "gold"}}}},
+                     {{"type", "consent"},
+                      {"record_id", "jo-c"},
+                      {"occurred_at", "2024-05-01T10:00:00Z"},
+                      {"identifiers", {{"email", "jo@acme.io"}}},
+                      {"consent", {{"purpose", "advertising"}, {"granted", true}}}}}));
+    const auto jo = *a_.w.store().find_profile("email", "jo@acme.io");
+    a_.w.segment("vip");
+    a_.w.members("vip", {jo});
+    a_.w.store().define_binding({"vip_to_liveramp",
+                                 "vip",
+                                 "liveramp-vip",
+                                 {{"email", "identifiers.email"}, {"phone", "identifiers.phone"}},
+                                 "advertising"});
+    a_.w.store().plan_diff("vip_to_liveramp");
+    ASSERT_EQ(deliver(config()).pending, 0);
+    // jo@acme.io, and 6502530000: the NANP number without its country code 1.
+    EXPECT_EQ(lines("vip_2026-05-01.csv"),
+              (std::vector<std::string>{
+                  "EMAIL_SHA256,PHONE_SHA256,SEGMENT_MEMBER",
+                  "469b8fbd9211f4b14a5dd5f2c4895ebde982697fdc18754b0887894ce9371c41,"
+                  "b79ef7398d27625ea9f22d7af75dbe86a075508987c7487edbd912d44f3fd4f2,1"}));
+}
+
 TEST_F(LiveRampFilesTest, FilesAreReplacedAtomically) {
     // A temp file a crashed run left behind, and a file an uploader is reading while we write.
     std::ofstream(drop_ / ".vip_2026-05-01.csv.tmp") << "half a fi";

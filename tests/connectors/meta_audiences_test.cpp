@@ -4,6 +4,7 @@
 // token, oversized calls, and Meta's normalisation checked against known SHA-256 values.
 #include <gtest/gtest.h>
 
+#include "../../plugins/meta-audiences/normalize.hpp"
 #include "audience_world.hpp"
 
 namespace cdphub::test {
@@ -61,6 +62,31 @@ class MetaAudiencesTest : public ::testing::Test {
     AudienceWorld a_;
     std::unique_ptr<sim::SimulatorServer> server_;
 };
+
+// Meta's rules key by key, on values the hub's cleansing would not produce itself.
+TEST(MetaNormalisation, EachKeyFollowsMetasRule) {
+    using meta::normalize;
+    EXPECT_EQ(normalize("EMAIL", " \tAnn@Acme.IO.\n"), "ann@acme.io");  // Meta strips dots too
+    EXPECT_EQ(normalize("EMAIL", "no-at-sign"), std::nullopt);
+    // Digits only: a trunk "0" after the country code stays (the hub's E.164 cleansing drops it).
+    EXPECT_EQ(normalize("PHONE", "+49 (0151) 2345-6789"), "49015123456789");
+    EXPECT_EQ(normalize("PHONE", "0049 151 23456789"), "4915123456789");  // leading zeros go
+    EXPECT_EQ(normalize("PHONE", "n/a"), std::nullopt);
+    EXPECT_EQ(normalize("FN", " Mary-Ann O'Neil "), "maryannoneil");
+    EXPECT_EQ(normalize("ZIP", "94107-1234"), "94107");
+    EXPECT_EQ(normalize("ZIP", "SW1A 1AA"), "sw1a1aa");
+    EXPECT_EQ(normalize("COUNTRY", "US"), "us");
+    EXPECT_EQ(normalize("COUNTRY", "Germany"), std::nullopt);  // ISO-2 only
+    EXPECT_EQ(normalize("GEN", "Female"), "f");
+    EXPECT_EQ(normalize("GEN", "x"), std::nullopt);
+    EXPECT_EQ(normalize("DOBY", "1984-05-01"), "1984");
+    // A digest passes through, lower-cased; anything else is hashed after normalising.
+    const std::string h = "12A36B62183CE6B3C607084933D837F923687BAFB41EC511B3BEB8F9A988247E";
+    EXPECT_EQ(meta::hashed("EMAIL", h),
+              "12a36b62183ce6b3c607084933d837f923687bafb41ec511b3beb8f9a988247e");
+    EXPECT_EQ(meta::hashed("EMAIL", " P0@ACME.IO "),
+              "12a36b62183ce6b3c607084933d837f923687bafb41ec511b3beb8f9a988247e");
+}
 
 TEST_F(MetaAudiencesTest, TheAudienceHoldsExactlyTheConsentingMembersThroughEveryFault) {
     constexpr int n = 1200;
