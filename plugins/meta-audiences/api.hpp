@@ -77,7 +77,7 @@ inline GraphError graph_error(const HttpResponse& r) {
 }
 
 // The wait Meta suggests in X-Business-Use-Case-Usage (largest estimated_time_to_regain_access,
-// in minutes), in ms; -1 if it suggests none.
+// in minutes), in ms; -1 if it suggests none (or zero).
 inline int64_t regain_access_ms(const HttpResponse& r) {
     auto h = r.header("X-Business-Use-Case-Usage");
     if (h.empty()) return -1;
@@ -92,7 +92,8 @@ inline int64_t regain_access_ms(const HttpResponse& r) {
                 minutes =
                     std::max<int64_t>(minutes, u["estimated_time_to_regain_access"].get<int64_t>());
     }
-    return minutes < 0 ? -1 : minutes * 60000;
+    // 0 means "now" only in theory: while throttled, fall back to the hub's backoff instead.
+    return minutes <= 0 ? -1 : minutes * 60000;
 }
 
 // Throws the SDK error for a Graph error that is not about the request's size.

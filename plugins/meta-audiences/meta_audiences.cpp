@@ -75,6 +75,10 @@ class MetaAudienceDestination : public Destination {
         }
         upload(call, "POST", adds);
         upload(call, "DELETE", removes);
+        host().debug("Meta audience " + s_.audience_id + ": " + std::to_string(adds.size()) +
+                     " added, " + std::to_string(removes.size()) + " removed; so far Meta " +
+                     "received " + std::to_string(received_) + " users, " +
+                     std::to_string(invalid_) + " counted invalid");
     }
 
   private:
