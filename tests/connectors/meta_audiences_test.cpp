@@ -242,6 +242,19 @@ TEST_F(MetaAudiencesTest, AnExpiredTokenStopsTheDestinationUntilANewOneIsGiven) 
     EXPECT_EQ(emails(), hashed_emails(300, consents));
 }
 
+TEST_F(MetaAudiencesTest, AThrottledDestinationWaitsAsLongAsMetaSuggests) {
+    // Meta sends no Retry-After; its usage header says when access comes back (minutes).
+    start({{"regain_minutes", 2}});
+    populate(100);
+    server_->vendor().faults().script(1, sim::Fault::throttle);
+    auto r = a_.deliver("meta-audiences", "meta-vip", config(), "access_token", 1);
+    EXPECT_EQ(r.state, delivery::DestinationState::running);  // throttling is not an outage
+    EXPECT_NE(r.last_error.find("80003"), std::string::npos) << r.last_error;
+    EXPECT_EQ(server_->http().request_count(), 1u);  // it waits minutes, it does not hammer
+    EXPECT_EQ(a_.with_status("pending"), 90);
+    EXPECT_EQ(a_.with_status("dead"), 0);
+}
+
 TEST_F(MetaAudiencesTest, CallsMetaRefusesAsTooLargeAreSplit) {
     start({{"max_users", 30}});
     populate(400);
