@@ -53,7 +53,8 @@ class TradeDeskTest : public ::testing::Test {
 
     std::set<std::string> segment(const std::string& name = "cdp_vip") {
         std::set<std::string> out;
-        for (const auto& id : sim_state(*server_)["segments"].value(name, json::array()))
+        const auto st = sim_state(*server_);  // a local: no reference into a temporary
+        for (const auto& id : st["segments"].value(name, json::array()))
             out.insert(id.get<std::string>());
         return out;
     }
