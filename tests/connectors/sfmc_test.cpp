@@ -45,27 +45,7 @@ class SfmcTest : public ::testing::Test {
 
     // kMembers profiles in segment "vip"; consent for email_marketing per consents(i).
     std::vector<store::ProfileId> members() {
-        json batch = json::array();
-        for (int i = 0; i < kMembers; ++i) {
-            batch.push_back(
-                {{"type", "identify"},
-                 {"record_id", "r" + std::to_string(i)},
-                 {"occurred_at", "2024-05-01T10:00:00Z"},
-                 {"identifiers", {{"email", email_of(i)}}},
-                 {"traits", {{"tier", "gold"}, {"first_name", "F" + std::to_string(i)}}}});
-            batch.push_back(
-                {{"type", "consent"},
-                 {"record_id", "c" + std::to_string(i)},
-                 {"occurred_at", "2024-05-01T10:00:00Z"},
-                 {"identifiers", {{"email", email_of(i)}}},
-                 {"consent", {{"purpose", "email_marketing"}, {"granted", consents(i)}}}});
-        }
-        w_.ingest(batch);
-        std::vector<store::ProfileId> ids;
-        for (int i = 0; i < kMembers; ++i)
-            ids.push_back(*w_.store().find_profile("email", email_of(i)));
-        w_.segment("vip");
-        w_.members("vip", ids);
+        auto ids = w_.email_members(kMembers, email_of, consents, "email_marketing");
         w_.store().define_binding({"vip_to_sfmc",
                                    "vip",
                                    "sfmc-vip",

@@ -60,6 +60,36 @@ class DeliveryWorld {
                                     {"consent", {{"purpose", purpose}, {"granted", granted}}}}}));
     }
 
+    // The email destinations' population (sfmc_test, mailchimp_ and sendgrid_destination_test):
+    // n people with email email_of(i), tier gold and first name F<i>, consent for `purpose` per
+    // consents(i), all members of segment `segment`. Returns their profile ids in order.
+    std::vector<store::ProfileId> email_members(int n,
+                                                const std::function<std::string(int)>& email_of,
+                                                const std::function<bool(int)>& consents,
+                                                const std::string& purpose,
+                                                const std::string& segment_name = "vip") {
+        nlohmann::json batch = nlohmann::json::array();
+        for (int i = 0; i < n; ++i) {
+            batch.push_back(
+                {{"type", "identify"},
+                 {"record_id", "r" + std::to_string(i)},
+                 {"occurred_at", "2024-05-01T10:00:00Z"},
+                 {"identifiers", {{"email", email_of(i)}}},
+                 {"traits", {{"tier", "gold"}, {"first_name", "F" + std::to_string(i)}}}});
+            batch.push_back({{"type", "consent"},
+                             {"record_id", "c" + std::to_string(i)},
+                             {"occurred_at", "2024-05-01T10:00:00Z"},
+                             {"identifiers", {{"email", email_of(i)}}},
+                             {"consent", {{"purpose", purpose}, {"granted", consents(i)}}}});
+        }
+        ingest(batch);
+        std::vector<store::ProfileId> ids;
+        for (int i = 0; i < n; ++i) ids.push_back(*store_->find_profile("email", email_of(i)));
+        segment(segment_name);
+        members(segment_name, ids);
+        return ids;
+    }
+
     void ingest(const nlohmann::json& records, const std::string& source = "crm") {
         ingestor_.ingest(source, records);
     }
