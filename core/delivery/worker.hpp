@@ -29,9 +29,11 @@
 namespace cdphub::delivery {
 
 struct DeliveryOptions {
-    // Upper bounds; the plugin's capabilities.batch {max_records, max_bytes} lower them.
-    std::size_t max_records = 1000;
-    std::size_t max_bytes = 8u << 20;
+    // Upper bounds; the plugin's capabilities.batch {max_records, max_bytes} lower them. High
+    // enough for the largest vendor batches (SFMC async rows, Meta and LiveRamp: 10,000): a lower
+    // hub cap multiplies the vendor calls (docs/benchmarks.md, "Delivery").
+    std::size_t max_records = 10000;
+    std::size_t max_bytes = 32u << 20;
     int max_attempts = 8;       // the retry budget per change, then the dead-letter store
     int breaker_threshold = 3;  // consecutive failed batches that open the circuit breaker
     std::chrono::milliseconds backoff_base{1000};
