@@ -161,8 +161,8 @@ TEST_F(TradeDeskTest, RequestsUseTheDataApisWireFormat) {
     for (auto& q : server_->http().requests())
         if (q.target == "/data/advertiser") reqs.push_back(std::move(q));
     ASSERT_EQ(reqs.size(), 2u);
-    for (const auto& it : json::parse(reqs.back().body)["Items"])
-        EXPECT_EQ(it["Data"][0]["TtlInMinutes"], 0);
+    const auto removal = json::parse(reqs.back().body);  // named: the loop reads into it
+    for (const auto& it : removal["Items"]) EXPECT_EQ(it["Data"][0]["TtlInMinutes"], 0);
     EXPECT_TRUE(segment("cdphub_vip_2024").empty());
 }
 
