@@ -59,9 +59,9 @@ class DeliveryStore {
     // Up to `limit` pending changes of `binding` that may go now, in outbox order: for each
     // profile only its earliest pending change, and only once its retry time has come. A
     // profile's later change therefore never overtakes an earlier one that is still pending.
-    virtual std::vector<store::PendingChange> next_changes(std::string_view binding,
-                                                           std::size_t limit) = 0;
+    virtual std::vector<OutboxChange> next_changes(std::string_view binding, std::size_t limit) = 0;
     // Records the outcomes of one batch and the destination's counters in one transaction.
+    // Outcomes may come in any order; each change is settled once, and only while pending.
     // A retry whose attempts reach `max_attempts` becomes dead (the dead-letter store).
     virtual void settle(std::string_view destination, const std::vector<Settlement>& outcomes,
                         int max_attempts) = 0;

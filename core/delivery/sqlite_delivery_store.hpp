@@ -16,8 +16,7 @@ class SqliteDeliveryStore final : public DeliveryStore {
     explicit SqliteDeliveryStore(store::SqliteProfileStore& store, Clock clock = {});
 
     std::vector<BindingRef> bindings() override;
-    std::vector<store::PendingChange> next_changes(std::string_view binding,
-                                                   std::size_t limit) override;
+    std::vector<OutboxChange> next_changes(std::string_view binding, std::size_t limit) override;
     void settle(std::string_view destination, const std::vector<Settlement>& outcomes,
                 int max_attempts) override;
     std::int64_t pending(std::string_view binding) override;

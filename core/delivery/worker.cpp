@@ -96,20 +96,18 @@ DestinationWorker::Next DestinationWorker::one_batch(const BindingRef& binding,
     auto changes = store_.next_changes(binding.name, max_records_);
     if (changes.empty()) return Next::idle;
     // Within the byte budget; one change always goes, so an oversized one still gets its answer.
-    nlohmann::json batch = nlohmann::json::array();
+    OperationBatch batch(binding);
     std::size_t bytes = 2;
-    std::size_t n = 0;
     for (const auto& c : changes) {
-        auto op = to_operation(c, binding);
-        const auto size = op.dump().size() + 1;
-        if (n > 0 && bytes + size > max_bytes_) break;
+        const auto size = batch.size_of(c);
+        if (batch.count() > 0 && bytes + size > max_bytes_) break;
         bytes += size;
-        batch.push_back(std::move(op));
-        ++n;
+        batch.append(c);
     }
+    const std::size_t n = batch.count();
     changes.resize(n);
 
-    auto result = connector_.write(batch);
+    auto result = connector_.write(batch.take_text(), n);
     ++report.batches;
     const auto& bs = result.status;
     std::vector<Settlement> settle;

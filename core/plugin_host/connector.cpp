@@ -110,18 +110,22 @@ ReadResult Connector::read(RecordSink& sink) {
 }
 
 WriteResult Connector::write(const nlohmann::json& batch) {
+    return write(batch.dump(), batch.is_array() ? batch.size() : 0);
+}
+
+WriteResult Connector::write(std::string_view batch_json, std::size_t records) {
     WriteResult result;
     if (plugin_->descriptor().write == nullptr) {
         result.status =
             CallStatus{StatusCode::unsupported, std::nullopt, "plugin is not a destination"};
         return result;
     }
-    result.records.resize(batch.is_array() ? batch.size() : 0);
+    result.records.resize(records);
     cdphub_call call;
     call.outcomes = &result.records;
-    std::string text = batch.dump();
-    result.status = invoke(
-        call, "write", [&] { return plugin_->descriptor().write(instance_, &call, str(text)); });
+    result.status = invoke(call, "write", [&] {
+        return plugin_->descriptor().write(instance_, &call, str(batch_json));
+    });
     // Unreported records share the batch's fate.
     for (auto& r : result.records)
         if (!r.reported) r.status = result.status;

@@ -63,6 +63,9 @@ class Connector {
     CallStatus check();
     ReadResult read(RecordSink& sink);
     WriteResult write(const nlohmann::json& batch);
+    // The same with the batch already serialized: a JSON array of `records` operations (the
+    // delivery workers build it as text, docs/delivery.md).
+    WriteResult write(std::string_view batch_json, std::size_t records);
     WebhookResult receive(const WebhookRequest& request, RecordSink& sink);
 
     // Asks the call in progress (if any) to stop; it returns CANCELLED soon after.
