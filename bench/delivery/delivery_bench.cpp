@@ -1,8 +1,10 @@
 // Delivery benchmark: N profiles in one segment, bound to one destination with a consent purpose,
 // planned into the outbox (the backfill diff), then drained by the hub's delivery workers.
-//   --target accept  a plugin that accepts every batch without I/O: wall time / N is the hub's
-//                    overhead per delivered record (outbox reads, operation JSON, plugin call,
-//                    settling); CPU time is reported beside it
+//   --target accept-raw  a C-ABI plugin that accepts every batch unread: wall time / N is the
+//                    hub's own overhead per delivered record (outbox reads, operation batch,
+//                    plugin call, settling); CPU time is reported beside it
+//   --target accept  the same through the C++ SDK, which parses each batch into a json tree
+//                    before write(): adds what every SDK destination pays for that parse
 //   --target sfmc    the sfmc plugin against the loopback SFMC simulator (faults off), which
 //                    takes the async rows API for batches above its async_threshold
 // Run: build/default/bin/cdphub-delivery-bench --profiles 100000 --target accept
@@ -216,8 +218,8 @@ int run(const Options& o) {
     auto catalog = plugin_host::PluginCatalog::discover(
         {std::filesystem::path(BENCH_PLUGIN_DIR), std::filesystem::path(CDPHUB_PLUGIN_DIR)});
     std::unique_ptr<plugin_host::Connector> connector;
-    if (o.target == "accept") {
-        connector = make_connector(catalog, "bench-accept", json::object(), {}, o.rate_limit);
+    if (o.target == "accept" || o.target == "accept-raw") {
+        connector = make_connector(catalog, "bench-" + o.target, json::object(), {}, o.rate_limit);
     } else {
         sim::VendorOptions v;
         v.settings = {{"client_id", "cid"},
@@ -283,7 +285,7 @@ int main(int argc, char** argv) {
                  "cdphub-delivery-bench"};
     app.add_option("--profiles", o.profiles, "segment members (profiles)")->capture_default_str();
     app.add_option("--target", o.target, "destination")
-        ->check(CLI::IsMember({"accept", "sfmc"}))
+        ->check(CLI::IsMember({"accept-raw", "accept", "sfmc"}))
         ->capture_default_str();
     app.add_option("--batch", o.batch, "hub batch limit (DeliveryOptions::max_records)")
         ->capture_default_str();
