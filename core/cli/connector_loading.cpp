@@ -20,7 +20,8 @@ Loaded load_all(const GlobalOptions& g) {
         [&](std::string_view id) -> std::optional<manifest::PluginSpec> {
             auto p = l.catalog.find(id);
             if (!p) return std::nullopt;
-            return manifest::PluginSpec{p->info().id, &p->info().config_spec};
+            return manifest::PluginSpec{p->info().id, &p->info().config_spec,
+                                        p->info().is_destination()};
         },
         l.catalog.ids());
     return l;

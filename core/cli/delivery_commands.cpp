@@ -31,7 +31,9 @@ int cmd_sync_binding(const GlobalOptions& g, Loaded& l, const std::string& bindi
                       << d.exited << " exited, " << d.changed << " changed\n";
         delivery::SqliteDeliveryStore ds(*engine->store);
         delivery::DeliveryService service(ds, {});
-        service.add(std::move(connector), {{binding, a->segment, a->destination}});
+        const auto* m = l.manifests.find(a->destination);
+        service.add(std::move(connector), {{binding, a->segment, a->destination}},
+                    delivery::with_settings({}, m != nullptr ? m->delivery : std::nullopt));
         auto r = service.run_until_idle(std::chrono::seconds(60))[a->destination];
         std::cout << binding << " -> " << a->destination << ": " << r.delivered << " delivered, "
                   << r.rejected << " rejected, " << r.retried << " to retry, " << r.pending

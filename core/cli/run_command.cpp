@@ -103,7 +103,8 @@ void add_activations(Loaded& l, Running& r, const std::shared_ptr<spdlog::logger
             continue;
         }
         log->info("delivery to {} started for {} activation(s)", destination, bindings.size());
-        r.delivery->add(std::move(c), std::move(bindings));
+        r.delivery->add(std::move(c), std::move(bindings),
+                        delivery::with_settings({}, m->delivery));
     }
 }
 

@@ -7,13 +7,19 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "delivery/worker.hpp"
+#include "manifest/manifest.hpp"
 
 namespace cdphub::delivery {
+
+// `defaults` with a destination's manifest "delivery" settings applied (unset ones keep theirs).
+DeliveryOptions with_settings(DeliveryOptions defaults,
+                              const std::optional<manifest::DeliverySettings>& settings);
 
 class DeliveryService {
   public:
@@ -22,9 +28,11 @@ class DeliveryService {
     DeliveryService(const DeliveryService&) = delete;
     DeliveryService& operator=(const DeliveryService&) = delete;
 
-    // A destination instance and the bindings it serves (all of them if `bindings` is empty).
+    // A destination instance and the bindings it serves (all of them if `bindings` is empty),
+    // delivered with `options` (the service's own if not given).
     void add(std::unique_ptr<plugin_host::Connector> connector,
-             std::vector<BindingRef> bindings = {});
+             std::vector<BindingRef> bindings = {},
+             std::optional<DeliveryOptions> options = std::nullopt);
 
     // Runs every destination's worker on its own thread until each has nothing left it can
     // deliver within `max_wait`; returns their reports by destination.
@@ -39,6 +47,7 @@ class DeliveryService {
     struct Destination {
         std::unique_ptr<plugin_host::Connector> connector;
         std::vector<BindingRef> bindings;
+        DeliveryOptions options;
     };
     DeliveryStore& store_;
     DeliveryOptions options_;

@@ -288,6 +288,19 @@ void read_connector_fields(const Json& doc, const Diagnostics& diags, const fs::
         r.per = parse_duration(doc["rate_limit"]["per"].get<std::string>());
         c.rate_limit = r;
     }
+    if (ok("delivery")) {
+        const auto& d = doc["delivery"];
+        DeliverySettings s;
+        if (d.contains("max_attempts")) s.max_attempts = d["max_attempts"].get<int>();
+        if (d.contains("breaker_after")) s.breaker_after = d["breaker_after"].get<int>();
+        if (d.contains("batch_records")) s.batch_records = d["batch_records"].get<std::size_t>();
+        if (d.contains("backoff")) {
+            const auto& b = d["backoff"];
+            if (b.contains("base")) s.backoff_base = parse_duration(b["base"].get<std::string>());
+            if (b.contains("max")) s.backoff_max = parse_duration(b["max"].get<std::string>());
+        }
+        c.delivery = s;
+    }
 }
 
 std::optional<ConnectorManifest> load_connector(const fs::path& file, const fs::path& abs_root,
@@ -307,6 +320,19 @@ std::optional<ConnectorManifest> load_connector(const fs::path& file, const fs::
             auto d = problem(shown, "field '" + field + "' is given both in config and in secrets",
                              "remove it from config; the secret reference supplies it");
             d.pointer = detail::pointer_join("/secrets", field);
+            std::tie(d.line, d.column) = parsed.locator->locate_key(d.pointer);
+            diags.push_back(std::move(d));
+        }
+    }
+    // A backoff that starts above its ceiling would be clamped silently: say which one to change.
+    if (doc.is_object() && doc.contains("delivery") && !has_error_at(diags, "/delivery")) {
+        const auto& b = doc["delivery"].value("backoff", Json::object());
+        if (b.contains("base") && b.contains("max") &&
+            parse_duration(b["base"].get<std::string>()) >
+                parse_duration(b["max"].get<std::string>())) {
+            auto d = problem(shown, "delivery.backoff.base is longer than delivery.backoff.max",
+                             "make base the first (shorter) delay and max the longest one");
+            d.pointer = "/delivery/backoff/base";
             std::tie(d.line, d.column) = parsed.locator->locate_key(d.pointer);
             diags.push_back(std::move(d));
         }

@@ -73,6 +73,14 @@ struct RateLimitOverride {
     std::chrono::milliseconds per{1000};
 };
 
+// A destination's "delivery" settings; unset fields keep the hub's defaults (DeliveryOptions).
+struct DeliverySettings {
+    std::optional<int> max_attempts;
+    std::optional<int> breaker_after;
+    std::optional<std::chrono::milliseconds> backoff_base, backoff_max;
+    std::optional<std::size_t> batch_records;
+};
+
 struct ConnectorManifest {
     std::filesystem::path file;  // where it was declared
     std::string id;              // instance id, unique across the folder
@@ -86,6 +94,7 @@ struct ConnectorManifest {
     // Explicit plugin file (must be inside a plugin dir), absolute (resolved against the folder).
     std::optional<std::filesystem::path> plugin_file;
     std::optional<RateLimitOverride> rate_limit;
+    std::optional<DeliverySettings> delivery;
     // Positions in `file`, so that later checks (validate_configs, the plugin host) can point at
     // the right line without reading the file again.
     std::shared_ptr<const JsonLocator> locator;
@@ -163,6 +172,7 @@ ManifestSet load(const std::filesystem::path& root);
 struct PluginSpec {
     std::string id;
     const nlohmann::json* config_spec = nullptr;
+    bool destination = true;  // false: "delivery" settings in its manifests have no effect
 };
 using PluginLookup = std::function<std::optional<PluginSpec>(std::string_view plugin_id)>;
 
@@ -170,7 +180,8 @@ using PluginLookup = std::function<std::optional<PluginSpec>(std::string_view pl
 // ones listed), unknown keys (unless the spec says "additionalProperties": true), wrong types,
 // missing required fields (a required field may be supplied by a secret reference), secret fields
 // ("writeOnly": true) given in clear text, secret references to unset variables or unreadable
-// files (warnings: validation may run where the secrets are not).
+// files (warnings: validation may run where the secrets are not), "delivery" settings on a
+// plugin that is not a destination (a warning).
 Diagnostics validate_configs(const ManifestSet& set, const PluginLookup& lookup,
                              const std::vector<std::string>& known_plugin_ids);
 

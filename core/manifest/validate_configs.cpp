@@ -235,6 +235,14 @@ Diagnostics validate_configs(const ManifestSet& set, const PluginLookup& lookup,
             unknown_plugin(c, known_plugin_ids, out);
             continue;
         }
+        if (c.delivery && !spec->destination) {
+            auto d = at(c, "/delivery", true);
+            d.severity = Diagnostic::Severity::warning;
+            d.message = "connector '" + c.id + "': 'delivery' has no effect: plugin '" + c.plugin +
+                        "' is not a destination";
+            d.hint = "remove 'delivery', or use a destination plugin";
+            out.push_back(std::move(d));
+        }
         if (!plugins.contains(c.plugin) && !broken.contains(c.plugin)) {
             try {
                 plugins.emplace(c.plugin, prepare(*spec->config_spec));

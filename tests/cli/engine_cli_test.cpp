@@ -103,6 +103,24 @@ TEST_F(EngineCli, ActivationPlanQueuesTheDiff) {
     EXPECT_THAT(r.out, HasSubstr("gold_esp  gold  esp  1  1  0"));
 }
 
+TEST_F(EngineCli, SyncBindingUsesTheDestinationsDeliverySettings) {
+    dir_.write(
+        "gold.ndjson",
+        R"j({"type":"identify","record_id":"g1","occurred_at":"2024-05-01T10:00:00Z","identifiers":{"email":"a@shop.io"},"traits":{"tier":"gold"}}
+{"type":"identify","record_id":"g2","occurred_at":"2024-05-01T10:00:00Z","identifiers":{"email":"b@shop.io"},"traits":{"tier":"gold"}}
+{"type":"identify","record_id":"g3","occurred_at":"2024-05-01T10:00:00Z","identifiers":{"email":"c@shop.io"},"traits":{"tier":"gold"}}
+)j");
+    ASSERT_EQ(
+        cdphub(m() + "import " + (dir_.path() / "gold.ndjson").string() + " --source crm").code, 0);
+    // Batches of at most 2 operations for this destination (the hub's default is 10,000).
+    dir_.write("m/connectors/esp.json",
+               R"j({"id": "esp", "plugin": "test-connector", "delivery": {"batch_records": 2}})j");
+    ASSERT_EQ(cdphub(m() + "segment evaluate gold").code, 0);
+    auto r = cdphub(m() + "sync gold_esp");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("3 delivered, 0 rejected, 0 to retry, 0 pending, in 2 batches"));
+}
+
 TEST_F(EngineCli, InvalidSegmentManifestIsReportedWithItsPosition) {
     dir_.write("m/segments/bad.json", R"j({"name": "bad", "expression": "traits.x >> 3"})j");
     auto r = cdphub(m() + "import " + data() + " --source crm");

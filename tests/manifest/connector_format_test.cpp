@@ -96,6 +96,42 @@ TEST(ConnectorFormat, RateLimitInMilliseconds) {
     EXPECT_EQ(l->set.connectors.at(0).rate_limit->per, std::chrono::milliseconds(250));
 }
 
+TEST(ConnectorFormat, DeliverySettingsAreRead) {
+    auto l = load_one(R"({"id": "a", "plugin": "p", "delivery": {"max_attempts": 20,
+        "breaker_after": 5, "backoff": {"base": "500ms", "max": "10m"}, "batch_records": 250}})");
+    ASSERT_TRUE(l->set.diagnostics.empty()) << dump(l->set.diagnostics);
+    const auto& d = l->set.connectors.at(0).delivery;
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(d->max_attempts, 20);
+    EXPECT_EQ(d->breaker_after, 5);
+    EXPECT_EQ(d->backoff_base, std::chrono::milliseconds(500));
+    EXPECT_EQ(d->backoff_max, std::chrono::minutes(10));
+    EXPECT_EQ(d->batch_records, 250u);
+    auto partial = load_one(R"({"id": "a", "plugin": "p", "delivery": {"max_attempts": 3}})");
+    const auto& p = partial->set.connectors.at(0).delivery;
+    ASSERT_TRUE(p.has_value());
+    EXPECT_EQ(p->max_attempts, 3);
+    EXPECT_FALSE(p->breaker_after || p->backoff_base || p->backoff_max || p->batch_records);
+}
+
+TEST(ConnectorFormat, DeliveryBackoffBaseAboveMaxIsRefused) {
+    auto l = load_one(
+        "{\"id\": \"a\", \"plugin\": \"p\",\n  \"delivery\": {\"backoff\": {\"base\": \"10m\", "
+        "\"max\": \"1m\"}}}");
+    auto d = one(l->set.diagnostics, l->file, "/delivery/backoff/base");
+    EXPECT_TRUE(d.is_error());
+    EXPECT_EQ(d.message, "delivery.backoff.base is longer than delivery.backoff.max");
+    EXPECT_EQ(d.line, 2);
+}
+
+TEST(ConnectorFormat, DeliveryOutOfRangeIsRefused) {
+    auto l = load_one(R"({"id": "a", "plugin": "p", "delivery": {"max_attempts": 0}})");
+    auto d = one(l->set.diagnostics, l->file, "/delivery/max_attempts");
+    EXPECT_TRUE(d.is_error());
+    auto unknown = load_one(R"({"id": "a", "plugin": "p", "delivery": {"retries": 3}})");
+    EXPECT_TRUE(one(unknown->set.diagnostics, unknown->file, "/delivery/retries").is_error());
+}
+
 TEST(ConnectorFormat, MissingRequiredKeysAreEachReported) {
     auto l = load_one("{\n  \"description\": \"x\"\n}");
     auto id = one(l->set.diagnostics, l->file, "/id");

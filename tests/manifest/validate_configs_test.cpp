@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 
 #include "manifest/support.hpp"
 
@@ -19,12 +20,13 @@ using testing::TempFolder;
 // Stands in for the plugin catalog: plugin id -> config spec.
 struct Plugins {
     std::map<std::string, json> specs;
+    std::set<std::string> sources_only = {};  // plugins that are not destinations
 
     PluginLookup lookup() const {
         return [this](std::string_view id) -> std::optional<PluginSpec> {
             auto it = specs.find(std::string(id));
             if (it == specs.end()) return std::nullopt;
-            return PluginSpec{it->first, &it->second};
+            return PluginSpec{it->first, &it->second, !sources_only.contains(it->first)};
         };
     }
     std::vector<std::string> ids() const {
@@ -77,6 +79,23 @@ TEST(ValidateConfigs, DemoFolderIsClean) {
     auto set = load(fixture("demo"));
     auto diags = plugins.validate(set);
     EXPECT_TRUE(diags.empty()) << dump(diags);
+}
+
+TEST(ValidateConfigs, DeliverySettingsOnASourceAreAWarning) {
+    TempFolder dir;
+    auto file = dir.write("connectors/a.json",
+                          "{\"id\": \"a\", \"plugin\": \"esp-brevo\",\n \"delivery\": "
+                          "{\"max_attempts\": 3}}");
+    auto plugins = crm();
+    EXPECT_TRUE(plugins.validate(load(dir.path())).empty());  // a destination: fine
+    plugins.sources_only.insert("esp-brevo");
+    auto diags = plugins.validate(load(dir.path()));
+    auto d = one(diags, file, "/delivery");
+    EXPECT_FALSE(d.is_error());
+    EXPECT_EQ(d.message,
+              "connector 'a': 'delivery' has no effect: plugin 'esp-brevo' is not a "
+              "destination");
+    EXPECT_EQ(d.line, 2);
 }
 
 TEST(ValidateConfigs, UnknownPluginListsKnownIdsWithDidYouMean) {
