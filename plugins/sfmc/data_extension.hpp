@@ -12,6 +12,7 @@
 // (deadlocks, timeouts) and SFMC's errorCode ("UnexpectedError") does not tell which.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -130,6 +131,10 @@ class DataExtension {
         if (id.empty()) throw RetryableError("SFMC accepted the rows but sent no requestId");
 
         json status;
+        // The first status checks come soon (a small request often settles within a second),
+        // then the interval doubles up to poll_ms, so a long job is not polled more often than
+        // configured.
+        std::uint32_t wait_ms = std::min<std::uint32_t>(s_.poll_ms, 100);
         for (std::uint32_t poll = 0;; ++poll) {
             if (poll >= s_.max_polls)
                 throw RetryableError("SFMC async request " + id + " still Pending after " +
@@ -145,7 +150,8 @@ class DataExtension {
             if (state == "Error")
                 throw RetryableError("SFMC async request " + id +
                                      " ended in Error: " + excerpt(st.body()));
-            call.sleep_ms(s_.poll_ms);
+            call.sleep_ms(wait_ms);
+            wait_ms = std::min(s_.poll_ms, wait_ms * 2);
         }
         if (!status.value("hasErrors", false)) {
             for (auto i : part) out[i].state = RowState::upserted;
