@@ -36,7 +36,26 @@ struct Running {
     std::unique_ptr<delivery::SqliteDeliveryStore> delivery_store;
     std::unique_ptr<delivery::DeliveryService> delivery;  // one worker per destination
     std::vector<scheduler::Task> tasks;                   // until begin()
+    std::vector<std::string> realtime_activations;        // planned after each ingest batch
     std::unique_ptr<scheduler::Scheduler> scheduler;      // last: stops before what it uses goes
+
+    // Profiles the ingest API's processor just changed: real-time segment evaluation with this
+    // configuration's segments, then the real-time activations' diffs, so an entry is queued for
+    // delivery now rather than at the activation's next scheduled run. The diff is incremental
+    // (only profiles changed since the last plan), so it costs the batch, not the segment.
+    void on_ingested(const std::vector<store::ProfileId>& changed) {
+        std::lock_guard lock(*segments_mu);
+        engine->segments->on_changed(changed, now_text());
+        for (const auto& name : realtime_activations) {
+            try {
+                engine->store->plan_diff(name);
+            } catch (const std::exception& e) {
+                // The scheduled plan catches up; the event itself is stored.
+                logging::get("hub")->warn("activation {}: real-time plan failed: {}", name,
+                                          secrets::redact(e.what()));
+            }
+        }
+    }
 
     void begin() {
         scheduler = std::make_unique<scheduler::Scheduler>(std::move(tasks));
@@ -58,6 +77,7 @@ void add_activations(Loaded& l, Running& r, const std::shared_ptr<spdlog::logger
     for (const auto& a : l.manifests.activations) {
         if (!a.enabled) continue;
         by_destination[a.destination].push_back({a.name, a.segment, a.destination});
+        if (a.realtime) r.realtime_activations.push_back(a.name);
         // A manual activation gets a task too (every 0), so the admin API can run it now.
         Engine* engine = r.engine.get();
         std::mutex* mu = r.segments_mu.get();
@@ -211,6 +231,14 @@ class DaemonView final : public admin::HubView {
         std::lock_guard lock(mu_);
         return ingest_;
     }
+    // Runs the ingest API's changed profiles through the running configuration; false while
+    // none runs (starting or stopping), when the caller evaluates them on its own.
+    bool on_ingested(const std::vector<store::ProfileId>& changed) {
+        std::lock_guard lock(mu_);
+        if (running_ == nullptr) return false;
+        running_->on_ingested(changed);
+        return true;
+    }
 
   private:
     const GlobalOptions& g_;
@@ -267,11 +295,13 @@ int cmd_run(const GlobalOptions& g) {
     auto running = prepare(g, true);
     if (!running) return kProblems;
     // The ingest API (hub.json "ingest_api") is opened once, with its own engine (store
-    // connection); a reload only hands it the new connectors for webhook routing.
-    std::unique_ptr<Engine> ingest_engine;
-    std::unique_ptr<server::IngestService> ingest;
+    // connection); a reload hands it the new connectors for webhook routing, and the changed
+    // profiles of its batches go through whatever configuration runs (DaemonView::on_ingested).
+    // Declared so that the server goes first and the view last.
     DaemonView view(g);
     std::optional<AdminService> admin_service;
+    std::unique_ptr<Engine> ingest_engine;
+    std::unique_ptr<server::IngestService> ingest;
     {
         auto l = load_all(g);
         if (l.manifests.hub.admin_api) {
@@ -288,9 +318,16 @@ int cmd_run(const GlobalOptions& g) {
                     l.manifests.hub.ingest_api.value_or(manifest::IngestApiConfig{}),
                     l.manifests.hub.data_dir, l.manifests.root, *ingest_engine->store,
                     *ingest_engine->normalizer, *ingest_engine->resolver, *ingest_engine->ingestor,
-                    [segments](const std::string&, const store::BatchResult& r) {
-                        if (!r.changed_profiles.empty())
-                            segments->on_changed(r.changed_profiles, now_text());
+                    [segments, &view](const std::string&, const store::BatchResult& r) {
+                        if (r.changed_profiles.empty()) return;
+                        try {
+                            if (!view.on_ingested(r.changed_profiles))
+                                segments->on_changed(r.changed_profiles, now_text());
+                        } catch (const std::exception& e) {
+                            // The records are stored; `cdphub segment evaluate` catches up.
+                            logging::get("hub")->error("real-time segment evaluation failed: {}",
+                                                       secrets::redact(e.what()));
+                        }
                     },
                     admin_service ? admin_service->api->handler() : server::AdminHandler{});
             } catch (const std::exception& e) {

@@ -522,6 +522,7 @@ bool read_activation(const Json& doc, FileContext& f, ActivationManifest& a) {
     if (f.ok(doc, "/enabled")) a.enabled = doc["enabled"].get<bool>();
     if (f.ok(doc, "/purpose")) a.purpose = doc["purpose"].get<std::string>();
     if (f.ok(doc, "/schedule")) a.schedule = parse_schedule(doc["schedule"]);
+    if (f.ok(doc, "/realtime")) a.realtime = doc["realtime"].get<bool>();
     bool usable = true;
     for (const auto& [field, operand] : doc["mapping"].items()) {
         if (field.empty()) {

@@ -134,6 +134,7 @@ struct ActivationManifest {
     // "computed.ltv", "consent.email_marketing"); at least one entry.
     std::map<std::string, std::string> mapping;
     Schedule schedule;
+    bool realtime = false;  // also planned after each ingest API batch that changed profiles
     std::shared_ptr<const JsonLocator> locator;
 };
 

@@ -42,7 +42,7 @@ inline json config_spec() {
       "type": "object", "additionalProperties": false,
       "required": ["drop_folder"],
       "properties": {
-        "drop_folder": {"type": "string", "minLength": 1,
+        "drop_folder": {"type": "string", "minLength": 1, "x-cdphub-path": true,
           "description": "Existing folder the files go to (the one your SFTP/S3 uploader ships)."},
         "segment_name": {"type": "string", "pattern": "^[A-Za-z0-9_]{1,100}$",
           "description": "Name in the file names; default: the hub segment's name."},

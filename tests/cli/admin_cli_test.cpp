@@ -73,10 +73,10 @@ class AdminCli : public ::testing::Test {
     }
 
     // Starts `cdphub run` in the background and waits until it answers.
-    bool start() {
+    bool start(const std::string& env = "") {
         log_ = dir_.path() / "run.log";
         auto r = cdphub(m() + "run > " + log_.string() + " 2>&1 & echo $!",
-                        std::string("CDPHUB_TEST_ADMIN_TOKEN=") + kToken);
+                        std::string("CDPHUB_TEST_ADMIN_TOKEN=") + kToken + " " + env);
         pid_ = std::atoi(r.out.c_str());
         for (int i = 0; i < 600 && pid_ > 0; ++i) {
             auto s = get("/admin/v1/status");
@@ -184,6 +184,70 @@ TEST_F(AdminCli, AShortOrMissingTokenStopsTheDaemonFromStarting) {
     auto missing = cdphub(m() + "run", "");
     EXPECT_NE(missing.code, 0);
     EXPECT_THAT(missing.out, HasSubstr("admin token cannot be read"));
+}
+
+}  // namespace
+}  // namespace cdphub
+
+namespace cdphub {
+namespace {
+
+// A real-time activation: an event through the ingest API makes a profile enter a segment, and
+// the activation plans it at once (its schedule is manual) and the delivery worker writes it to
+// the destination, here the LiveRamp-style drop folder. The same binding without "realtime"
+// stays unplanned.
+TEST_F(AdminCli, RealtimeActivationQueuesAnEventsProfileAtOnce) {
+    dir_.write("m/hub.json", R"j({"data_dir": "../var",
+        "ingest_api": {"listen": "127.0.0.1:)j" +
+                                 std::to_string(port_) + R"j(",
+                       "sources": {"web": {"write_key": {"env": "CDPHUB_TEST_WRITE_KEY"}}}},
+        "admin_api": {"token": {"env": "CDPHUB_TEST_ADMIN_TOKEN"}}})j");
+    dir_.write("m/segments/gold.json",
+               R"j({"name": "gold", "expression": "traits.tier == \"gold\""})j");
+    dir_.write("m/connectors/lr.json", R"j({"id": "lr", "plugin": "liveramp-files",
+        "config": {"drop_folder": "../drop"}})j");
+    std::filesystem::create_directories(dir_.path() / "drop");
+    dir_.write("m/activations/gold_lr.json", R"j({"name": "gold_lr", "segment": "gold",
+        "destination": "lr", "realtime": true, "mapping": {"email": "identifiers.email"}})j");
+    dir_.write("m/activations/gold_lr_later.json", R"j({"name": "gold_lr_later",
+        "segment": "gold", "destination": "lr", "mapping": {"email": "identifiers.email"}})j");
+    ASSERT_TRUE(start("CDPHUB_TEST_WRITE_KEY=wk-realtime-0123")) << slurp(log_);
+
+    http::Request event;
+    event.method = "POST";
+    event.url = "http://127.0.0.1:" + std::to_string(port_) + "/v1/identify";
+    event.headers.emplace_back("Authorization", "Basic d2stcmVhbHRpbWUtMDEyMzo=");  // key + ':'
+    event.headers.emplace_back("Content-Type", "application/json");
+    event.body = R"({"userId": "u1", "traits": {"email": "Ann@Shop.io", "tier": "gold"}})";
+    event.rate_limited = false;
+    auto sent = client_.perform(event);
+    ASSERT_TRUE(sent.ok());
+    ASSERT_EQ(sent.response().status, 200) << sent.response().body;
+
+    auto planned = [&](const json& list, const std::string& name) -> std::int64_t {
+        if (!list.is_object()) return -1;
+        for (const auto& b : list.value("activations", json::array()))
+            if (b.value("name", "") == name) return b.value("members_planned", -1);
+        return -1;
+    };
+    json list;
+    for (int i = 0; i < 400 && planned(list, "gold_lr") != 1; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        list = get_json("/admin/v1/activations");
+    }
+    ASSERT_EQ(planned(list, "gold_lr"), 1) << list.dump() << slurp(log_);
+    EXPECT_EQ(planned(list, "gold_lr_later"), 0) << list.dump();
+
+    // Delivered by the worker: a CSV with the normalized email's SHA-256.
+    std::string csv;
+    for (int i = 0; i < 400 && csv.empty(); ++i) {
+        for (const auto& f : std::filesystem::directory_iterator(dir_.path() / "drop"))
+            if (f.path().extension() == ".csv") csv = slurp(f.path());
+        if (csv.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_THAT(csv, HasSubstr("548f86ad64250ff1e2d15298f580e62fc10d7b7a9fe72dd90f8fa74cd2750e38"))
+        << slurp(log_);
+    ASSERT_TRUE(stop()) << slurp(log_);
 }
 
 }  // namespace

@@ -54,7 +54,8 @@ void write_valid(const TempFolder& dir) {
     "ltv": "computed.ltv",
     "opt_in": "consent.email_marketing"
   },
-  "schedule": {"every": "15m"}
+  "schedule": {"every": "15m"},
+  "realtime": true
 })");
 }
 
@@ -103,6 +104,7 @@ TEST(ProfileFolder, ValidFolderIsReadIntoTheStructs) {
     EXPECT_EQ(a.mapping.at("ltv"), "computed.ltv");
     EXPECT_EQ(a.schedule.kind, Schedule::Kind::interval);
     EXPECT_EQ(a.schedule.every, std::chrono::minutes(15));
+    EXPECT_TRUE(a.realtime);
     ASSERT_NE(a.locator, nullptr);
 
     EXPECT_EQ(set.find_segment("vip"), &set.segments[1]);
