@@ -11,6 +11,12 @@ packages=(
   libsqlitecpp-dev libsqlite3-dev sqlite3 libphonenumber-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+# Node.js and npm run Segment's own client library in tests/clients. Debian's packages only when
+# no npm is on PATH: a Node installed another way (NodeSource, nvm, a CI image) is used as it is,
+# never replaced or shadowed by Debian's (and NodeSource's nodejs conflicts with Debian's npm).
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
