@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/thread_name.hpp"
 #include "identity/resolver.hpp"
 #include "normalize/normalizer.hpp"
 #include "server/http_server.hpp"
@@ -160,6 +161,7 @@ int main(int argc, char** argv) {
     std::vector<std::thread> threads;
     for (int c = 0; c < a.connections; ++c) {
         threads.emplace_back([&, c] {
+            name_this_thread("bench-client");
             int fd = connect_to(a.port);
             if (fd < 0) {
                 ++failed;

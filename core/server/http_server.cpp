@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/thread_name.hpp"
 #include "logging/logging.hpp"
 #include "server/tracking_api.hpp"
 
@@ -395,7 +396,10 @@ void Server::start() {
                                  std::to_string(i.options.port) + ": " + ec.message());
     i.accept();
     for (int t = 0; t < std::max(1, i.options.threads); ++t)
-        i.threads.emplace_back([&i] { i.ioc.run(); });
+        i.threads.emplace_back([&i] {
+            name_this_thread("cdphub-io");
+            i.ioc.run();
+        });
     i.ready = true;
 }
 

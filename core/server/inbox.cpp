@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <random>
 
+#include "common/thread_name.hpp"
 #include "logging/logging.hpp"
 
 namespace cdphub::server {
@@ -117,6 +118,7 @@ void Inbox::processed_through(std::int64_t position) {
 }
 
 void Inbox::run() {
+    name_this_thread("inbox-writer");
     auto log = logging::get("inbox");
     std::unique_lock lock(mu_);
     for (;;) {
