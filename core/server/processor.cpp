@@ -1,5 +1,12 @@
 #include "server/processor.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/thread_name.hpp"
 #include "logging/logging.hpp"
 
 namespace cdphub::server {
@@ -103,7 +110,17 @@ std::size_t Processor::step(std::chrono::milliseconds wait) {
 }
 
 void Processor::run() {
+    name_this_thread("processor");
     auto log = logging::get("ingest-api");
+    if (options_.nice > 0) {
+        // Linux: a thread id is a valid PRIO_PROCESS target and changes only this thread.
+        // Failing (a sandbox refusing it) only costs ingest throughput, never correctness.
+        const auto tid = static_cast<id_t>(::gettid());
+        errno = 0;
+        const int current = ::getpriority(PRIO_PROCESS, tid);
+        if (errno != 0 || ::setpriority(PRIO_PROCESS, tid, current + options_.nice) != 0)
+            log->warn("could not lower the processor's priority: {}", std::strerror(errno));
+    }
     while (!stop_) {
         try {
             step(options_.idle_wait);
