@@ -1,7 +1,8 @@
 // ingest_bench: closed-loop load on the ingest API over loopback.
 //
 //   ingest_bench [--connections N] [--seconds S] [--batch B] [--durability full|normal]
-//                [--port P]   (P: an already running hub; default: start one in-process)
+//                [--io-threads T] (the in-process hub's; default: the hub's default)
+//                [--port P]   (P: an already running hub or nginx; default: start one in-process)
 //
 // Each connection sends one request, waits for its answer, and sends the next (keep-alive).
 // --batch 1 posts single events to /v1/track; B > 1 posts B-event batches to /v1/batch.
@@ -40,6 +41,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Args {
     int connections = 16, seconds = 5, batch = 1, port = 0;
+    int io_threads = server::ServerOptions{}.threads;
     bool full = false;
 };
 
@@ -118,6 +120,8 @@ int main(int argc, char** argv) {
             a.seconds = std::stoi(v);
         else if (k == "--batch")
             a.batch = std::stoi(v);
+        else if (k == "--io-threads")
+            a.io_threads = std::stoi(v);
         else if (k == "--port")
             a.port = std::stoi(v);
         else if (k == "--durability")
@@ -148,6 +152,7 @@ int main(int argc, char** argv) {
         processor->start();
         server::ServerOptions so;
         so.port = 0;
+        so.threads = a.io_threads;
         so.write_keys = {{"bench-key", "bench"}};
         srv = std::make_unique<server::Server>(so, *inbox, counters);
         srv->start();
