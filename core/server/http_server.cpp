@@ -192,7 +192,8 @@ class Session : public std::enable_shared_from_this<Session> {
             return finish(static_cast<http::status>(r->status), "application/json", r->body);
         }
         auto& entries = std::get<AcceptedEvents>(outcome).entries;
-        const auto n = entries.size();
+        std::size_t n = 0;
+        for (const auto& e : entries) n += e.events;
         auto self = shared_from_this();
         auto admitted = server_.inbox.submit(std::move(entries), [self, n](bool committed) {
             // On the inbox's writer thread: hand the answer back to this connection's strand.

@@ -79,7 +79,8 @@ Inbox::~Inbox() {
 }
 
 Inbox::Admit Inbox::submit(std::vector<Entry> entries, Done done) {
-    const auto n = entries.size();
+    std::size_t n = 0;
+    for (const auto& e : entries) n += e.events;
     {
         std::lock_guard lock(mu_);
         if (closing_) return Admit::closed;
@@ -89,7 +90,7 @@ Inbox::Admit Inbox::submit(std::vector<Entry> entries, Done done) {
         if (backlog + queued_events_ + n > options_.max_backlog_events && backlog > 0)
             return Admit::full;
         queued_events_ += n;
-        queue_.push_back({std::move(entries), std::move(done)});
+        queue_.push_back({std::move(entries), n, std::move(done)});
     }
     wake_writer_.notify_one();
     return Admit::queued;
@@ -129,9 +130,9 @@ void Inbox::run() {
         // Take as many waiting requests as fit one commit (at least one, however large).
         std::deque<Pending> work;
         std::size_t events = 0;
-        while (!queue_.empty() && (work.empty() || events + queue_.front().entries.size() <=
-                                                       options_.max_events_per_commit)) {
-            events += queue_.front().entries.size();
+        while (!queue_.empty() &&
+               (work.empty() || events + queue_.front().events <= options_.max_events_per_commit)) {
+            events += queue_.front().events;
             work.push_back(std::move(queue_.front()));
             queue_.pop_front();
         }
@@ -150,14 +151,19 @@ void Inbox::run() {
 bool Inbox::write(std::deque<Pending>& work, std::int64_t prune_through) {
     try {
         SQLite::Transaction tx(writer_db_, SQLite::TransactionBehavior::IMMEDIATE);
+        // Only this thread advances last_position_, and only after the commit.
+        std::int64_t last = last_position_.load();
         if (!work.empty()) {
             SQLite::Statement insert(
-                writer_db_, "INSERT INTO inbox (source, received_at, record) VALUES (?, ?, ?)");
+                writer_db_,
+                "INSERT INTO inbox (position, source, received_at, record) VALUES (?, ?, ?, ?)");
             for (const auto& p : work) {
                 for (const auto& e : p.entries) {
-                    insert.bind(1, e.source);
-                    insert.bind(2, static_cast<int64_t>(e.received_at_ms));
-                    insert.bindNoCopy(3, e.record);
+                    last += static_cast<std::int64_t>(e.events);
+                    insert.bind(1, static_cast<int64_t>(last));
+                    insert.bind(2, e.source);
+                    insert.bind(3, static_cast<int64_t>(e.received_at_ms));
+                    insert.bindNoCopy(4, e.record);
                     insert.exec();
                     insert.reset();
                 }
@@ -168,9 +174,8 @@ bool Inbox::write(std::deque<Pending>& work, std::int64_t prune_through) {
             del.bind(1, static_cast<int64_t>(prune_through));
             del.exec();
         }
-        const auto last = writer_db_.getLastInsertRowid();
         tx.commit();
-        if (!work.empty()) last_position_ = last;
+        last_position_ = last;
         ++commits_;
         return true;
     } catch (const std::exception&) {
@@ -188,9 +193,13 @@ std::vector<Inbox::Row> Inbox::read_after(std::int64_t position, std::size_t lim
     }
     std::vector<Row> rows;
     try {
+        // Rows after `position` are contiguous in positions (each starts where the previous
+        // ended), so a position range bounds the events; the first row comes in any case.
         SQLite::Statement st(reader_db_,
                              "SELECT position, source, received_at, record FROM inbox "
-                             "WHERE position > ? ORDER BY position LIMIT ?");
+                             "WHERE position > ?1 AND (position <= ?1 + ?2 OR position = "
+                             "(SELECT MIN(position) FROM inbox WHERE position > ?1)) "
+                             "ORDER BY position");
         st.bind(1, static_cast<int64_t>(position));
         st.bind(2, static_cast<int64_t>(limit));
         while (st.executeStep()) {

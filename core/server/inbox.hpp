@@ -39,11 +39,16 @@ struct InboxOptions {
 
 class Inbox {
   public:
+    // One row: a canonical record (a JSON object), or all records of one batch request (a JSON
+    // array of them), so that a 100-event batch costs the writer one row, not a hundred.
     struct Entry {
-        std::string source;  // the source (write key's name) the record is filed under
-        std::string record;  // canonical record, JSON text
+        std::string source;  // the source (write key's name) the records are filed under
+        std::string record;  // JSON text: one canonical record, or an array of `events` of them
         std::int64_t received_at_ms = 0;
+        std::size_t events = 1;
     };
+    // Positions count events: a row's position is that of its last event (the previous row's
+    // plus its events), so positions minus the processed position is the backlog in events.
     struct Row {
         std::int64_t position = 0;
         std::string source;
@@ -70,8 +75,9 @@ class Inbox {
     // A random id made when the file was created: positions are only meaningful with it.
     const std::string& id() const { return id_; }
 
-    // For the processor (one thread): rows after `position`, oldest first. Waits up to `wait`
-    // for one to be committed if there is none.
+    // For the processor (one thread): rows after `position`, oldest first, holding up to `limit`
+    // events (at least one row, however many it holds). Waits up to `wait` for one to be
+    // committed if there is none.
     std::vector<Row> read_after(std::int64_t position, std::size_t limit,
                                 std::chrono::milliseconds wait);
     // Rows up to `position` are processed: the writer deletes them in a later commit, and they
@@ -87,6 +93,7 @@ class Inbox {
   private:
     struct Pending {
         std::vector<Entry> entries;
+        std::size_t events = 0;
         Done done;
     };
     void run();

@@ -89,7 +89,11 @@ std::size_t Processor::step(std::chrono::milliseconds wait) {
         for (const auto* r : list) {
             if (r->position <= done) continue;  // committed before a crash
             auto parsed = json::parse(r->record, nullptr, false);
-            records.push_back(parsed.is_discarded() ? json(r->record) : std::move(parsed));
+            if (parsed.is_array()) {  // a batch request's records (Inbox::Entry)
+                for (auto& record : parsed) records.push_back(std::move(record));
+            } else {
+                records.push_back(parsed.is_discarded() ? json(r->record) : std::move(parsed));
+            }
             newest = std::max(newest, r->received_at_ms);
         }
         if (records.empty()) continue;

@@ -24,7 +24,7 @@
 namespace cdphub::server {
 
 struct ProcessorOptions {
-    std::size_t batch_rows = 2'000;  // inbox rows read (and committed) at a time
+    std::size_t batch_rows = 2'000;  // inbox events read (and committed) at a time
     std::chrono::milliseconds idle_wait{200};
     std::chrono::milliseconds error_backoff{1'000};  // after a store error, before trying again
     // Added to the processor thread's nice value. Clients wait for the inbox commit, nobody waits

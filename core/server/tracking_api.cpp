@@ -46,7 +46,7 @@ TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
         BatchEnvelope envelope;
         envelope.received_at = received_at;
         out.entries.push_back({source->second,
-                               to_canonical(doc, envelope, route)
+                               to_canonical(std::move(doc), envelope, route)
                                    .dump(-1, ' ', false, json::error_handler_t::replace),
                                received_ms});
         return out;
@@ -71,12 +71,16 @@ TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
     envelope.context = member("context");
     envelope.integrations = member("integrations");
     envelope.sent_at = member("sentAt");
-    out.entries.reserve(events->size());
-    for (const auto& e : *events)
-        out.entries.push_back(
-            {source->second,
-             to_canonical(e, envelope).dump(-1, ' ', false, json::error_handler_t::replace),
-             received_ms});
+    if (events->empty()) return out;
+    // One inbox row for the whole request: a JSON array of its canonical records.
+    std::string records = "[";
+    for (auto& e : *events) {
+        if (records.size() > 1) records += ',';
+        records += to_canonical(std::move(e), envelope)
+                       .dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+    records += ']';
+    out.entries.push_back({source->second, std::move(records), received_ms, events->size()});
     return out;
 }
 
