@@ -153,20 +153,20 @@ bool Inbox::write(std::deque<Pending>& work, std::int64_t prune_through) {
         SQLite::Transaction tx(writer_db_, SQLite::TransactionBehavior::IMMEDIATE);
         // Only this thread advances last_position_, and only after the commit.
         std::int64_t last = last_position_.load();
-        if (!work.empty()) {
-            SQLite::Statement insert(
+        if (!work.empty() && !insert_) {
+            insert_.emplace(
                 writer_db_,
                 "INSERT INTO inbox (position, source, received_at, record) VALUES (?, ?, ?, ?)");
-            for (const auto& p : work) {
-                for (const auto& e : p.entries) {
-                    last += static_cast<std::int64_t>(e.events);
-                    insert.bind(1, static_cast<int64_t>(last));
-                    insert.bind(2, e.source);
-                    insert.bind(3, static_cast<int64_t>(e.received_at_ms));
-                    insert.bindNoCopy(4, e.record);
-                    insert.exec();
-                    insert.reset();
-                }
+        }
+        for (const auto& p : work) {
+            for (const auto& e : p.entries) {
+                last += static_cast<std::int64_t>(e.events);
+                insert_->bind(1, static_cast<int64_t>(last));
+                insert_->bind(2, e.source);
+                insert_->bind(3, static_cast<int64_t>(e.received_at_ms));
+                insert_->bindNoCopy(4, e.record);
+                insert_->exec();
+                insert_->reset();
             }
         }
         if (prune_through > pruned_) {
@@ -179,6 +179,7 @@ bool Inbox::write(std::deque<Pending>& work, std::int64_t prune_through) {
         ++commits_;
         return true;
     } catch (const std::exception&) {
+        insert_.reset();  // its state after the failure is unknown: prepare it afresh
         ++commit_failures_;
         return false;
     }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -102,6 +103,8 @@ class Inbox {
     InboxOptions options_;
     SQLite::Database writer_db_;  // the writer thread's connection
     SQLite::Database reader_db_;  // the processor's connection
+    // The writer's INSERT, prepared once (writer thread only; dropped after a failed commit).
+    std::optional<SQLite::Statement> insert_;
     std::string id_;
 
     mutable std::mutex mu_;
