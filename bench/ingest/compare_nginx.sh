@@ -4,24 +4,26 @@
 # on loopback: the ceiling for "an HTTP server on these cores", against which the hub's goal
 # (at least half of nginx's requests/s) is stated.
 #
-# Usage: bench/ingest/compare_nginx.sh [--seconds S] [--connections N] [--durability full|normal]
-#                                      [--runs R] [--bench PATH]
-# Each of the three measurements (nginx; hub single events; hub 100-event batches) is run R times
-# (default 3), interleaved so that changes of machine load hit all of them alike; the table shows
-# medians. Installs Debian's nginx-light if there is no nginx.
+# Usage: bench/ingest/compare_nginx.sh [--seconds S] [--connections N] [--runs R] [--bench PATH]
+#                                      [--durability "full normal"]
+# nginx, then for each inbox durability (default both: "full", the hub's default, fsyncs every
+# group commit; "normal" survives kill -9 but not a power cut) the hub with single events and
+# with 100-event batches, each run R times (default 3), interleaved so that changes of machine
+# load hit all of them alike; the table shows medians. Installs Debian's nginx-light if there is
+# no nginx.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 seconds=10
 connections=64
-durability=full
+durabilities="full normal"
 runs=3
 bench=build/default/bench/ingest/ingest_bench
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2" ;;
     --connections) connections="$2" ;;
-    --durability) durability="$2" ;;
+    --durability) durabilities="$2" ;;
     --runs) runs="$2" ;;
     --bench) bench="$2" ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -90,35 +92,39 @@ port_free "$port" && { echo "nginx did not start:" >&2; cat "$dir/error.log" >&2
 
 # One measurement: prints "rps events_per_s p50_ms p99_ms" from ingest_bench's summary line.
 measure() {
-  "$bench" --connections "$connections" --seconds "$seconds" --durability "$durability" "$@" |
+  "$bench" --connections "$connections" --seconds "$seconds" "$@" |
     sed -n 's/.*: \([0-9]*\) req\/s, \([0-9]*\) events\/s, p50 \([0-9.]*\) ms, p99 \([0-9.]*\) ms.*/\1 \2 \3 \4/p'
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "$(date -u +%FT%TZ) $(nproc) cores, $connections connections, ${seconds}s per run, $runs runs," \
-  "hub durability $durability, $("$nginx_bin" -v 2>&1)"
+  "$("$nginx_bin" -v 2>&1)"
+echo "each run: requests/s events/s p50-ms p99-ms"
 : >"$dir/nginx.txt"
-: >"$dir/single.txt"
-: >"$dir/batch.txt"
+for d in $durabilities; do : >"$dir/single-$d.txt" && : >"$dir/batch-$d.txt"; done
 for r in $(seq "$runs"); do
   echo "run $r: load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  measure --port "$port" --batch 1 >>"$dir/nginx.txt"
-  measure --batch 1 >>"$dir/single.txt"
-  measure --batch 100 >>"$dir/batch.txt"
-  paste -d' ' "$dir/nginx.txt" "$dir/single.txt" "$dir/batch.txt" | tail -1 |
-    awk '{ printf "  nginx %s req/s p99 %s ms | hub single %s req/s p99 %s ms | hub batch %s events/s p99 %s ms\n", $1, $4, $5, $8, $10, $12 }'
+  measure --port "$port" --batch 1 | tee -a "$dir/nginx.txt" | sed 's/^/  nginx: /'
+  for d in $durabilities; do
+    measure --durability "$d" --batch 1 | tee -a "$dir/single-$d.txt" | sed "s/^/  hub single $d: /"
+    measure --durability "$d" --batch 100 | tee -a "$dir/batch-$d.txt" | sed "s/^/  hub batch $d: /"
+  done
 done
 
 col() { cut -d' ' -f"$2" "$dir/$1.txt" | median; }
 nginx_rps="$(col nginx 1)"
 printf '\n%-28s %12s %12s %9s %9s %14s\n' "target" "requests/s" "events/s" "p50 ms" "p99 ms" "req/s vs nginx"
+# The ratio compares requests of one event each; a batch row shows its events/s only.
 row() {
-  local name="$1" file="$2" rps
+  local name="$1" file="$2" rps ratio="-"
   rps="$(col "$file" 1)"
-  printf '%-28s %12.0f %12.0f %9.2f %9.2f %14.2f\n' "$name" "$rps" "$(col "$file" 2)" \
-    "$(col "$file" 3)" "$(col "$file" 4)" "$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { print (b > 0 ? a / b : 0) }')"
+  [ "$3" = single ] && ratio="$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+  printf '%-28s %12.0f %12.0f %9.2f %9.2f %14s\n' "$name" "$rps" "$(col "$file" 2)" \
+    "$(col "$file" 3)" "$(col "$file" 4)" "$ratio"
 }
-row "nginx return 200" nginx
-row "hub /v1/track (1 event)" single
-row "hub /v1/batch (100 events)" batch
+row "nginx return 200" nginx single
+for d in $durabilities; do
+  row "hub /v1/track, $d" "single-$d" single
+  row "hub /v1/batch (100), $d" "batch-$d" batch
+done
 echo "(medians of $runs runs; load average now $(cut -d' ' -f1-3 /proc/loadavg))"
