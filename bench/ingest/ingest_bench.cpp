@@ -2,6 +2,8 @@
 //
 //   ingest_bench [--connections N] [--seconds S] [--batch B] [--durability full|normal]
 //                [--io-threads T] (the in-process hub's; default: the hub's default)
+//                [--processor off] (analysis only: how much the processor's share of the cores
+//                                   costs ingest; the backlog then grows until 429s)
 //                [--port P]   (P: an already running hub or nginx; default: start one in-process)
 //
 // Each connection sends one request, waits for its answer, and sends the next (keep-alive).
@@ -43,6 +45,7 @@ struct Args {
     int connections = 16, seconds = 5, batch = 1, port = 0;
     int io_threads = server::ServerOptions{}.threads;
     bool full = false;
+    bool process = true;
 };
 
 int connect_to(int port) {
@@ -124,6 +127,8 @@ int main(int argc, char** argv) {
             a.io_threads = std::stoi(v);
         else if (k == "--port")
             a.port = std::stoi(v);
+        else if (k == "--processor")
+            a.process = v != "off";
         else if (k == "--durability")
             a.full = v == "full";
         else {
@@ -149,7 +154,7 @@ int main(int argc, char** argv) {
         io.durability = a.full ? store::Durability::full : store::Durability::normal;
         inbox = std::make_unique<server::Inbox>(dir / "inbox.db", io);
         processor = std::make_unique<server::Processor>(*inbox, *store, normalizer, resolver);
-        processor->start();
+        if (a.process) processor->start();
         server::ServerOptions so;
         so.port = 0;
         so.threads = a.io_threads;
