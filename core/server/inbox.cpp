@@ -15,8 +15,8 @@ namespace cdphub::server {
 namespace {
 
 // The inbox file's own migrations (it is not the profile store; see docs/store.md).
-const std::array<store::Migration, 1>& inbox_migrations() {
-    static const std::array<store::Migration, 1> m = {{
+const std::array<store::Migration, 2>& inbox_migrations() {
+    static const std::array<store::Migration, 2> m = {{
         {1, "inbox",
          [](SQLite::Database& db) {
              // AUTOINCREMENT: positions never go back, even after every row has been pruned,
@@ -39,6 +39,11 @@ CREATE TABLE inbox_meta (
              SQLite::Statement st(db, "INSERT INTO inbox_meta (key, value) VALUES ('id', ?)");
              st.bind(1, std::string(id));
              st.exec();
+         }},
+        {2, "inbox requests",
+         [](SQLite::Database& db) {
+             // NULL: `record` holds canonical records, as every row before this migration.
+             db.exec("ALTER TABLE inbox ADD COLUMN request TEXT");
          }},
     }};
     return m;
@@ -154,9 +159,9 @@ bool Inbox::write(std::deque<Pending>& work, std::int64_t prune_through) {
         // Only this thread advances last_position_, and only after the commit.
         std::int64_t last = last_position_.load();
         if (!work.empty() && !insert_) {
-            insert_.emplace(
-                writer_db_,
-                "INSERT INTO inbox (position, source, received_at, record) VALUES (?, ?, ?, ?)");
+            insert_.emplace(writer_db_,
+                            "INSERT INTO inbox (position, source, received_at, record, request) "
+                            "VALUES (?, ?, ?, ?, ?)");
         }
         for (const auto& p : work) {
             for (const auto& e : p.entries) {
@@ -165,6 +170,10 @@ bool Inbox::write(std::deque<Pending>& work, std::int64_t prune_through) {
                 insert_->bind(2, e.source);
                 insert_->bind(3, static_cast<int64_t>(e.received_at_ms));
                 insert_->bindNoCopy(4, e.record);
+                if (e.request.empty())
+                    insert_->bind(5);  // NULL
+                else
+                    insert_->bindNoCopy(5, e.request);
                 insert_->exec();
                 insert_->reset();
             }
@@ -197,15 +206,17 @@ std::vector<Inbox::Row> Inbox::read_after(std::int64_t position, std::size_t lim
         // Rows after `position` are contiguous in positions (each starts where the previous
         // ended), so a position range bounds the events; the first row comes in any case.
         SQLite::Statement st(reader_db_,
-                             "SELECT position, source, received_at, record FROM inbox "
+                             "SELECT position, source, received_at, record, request FROM inbox "
                              "WHERE position > ?1 AND (position <= ?1 + ?2 OR position = "
                              "(SELECT MIN(position) FROM inbox WHERE position > ?1)) "
                              "ORDER BY position");
         st.bind(1, static_cast<int64_t>(position));
         st.bind(2, static_cast<int64_t>(limit));
         while (st.executeStep()) {
-            rows.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString(),
-                            st.getColumn(3).getString(), st.getColumn(2).getInt64()});
+            rows.push_back(
+                {st.getColumn(0).getInt64(), st.getColumn(1).getString(),
+                 st.getColumn(3).getString(), st.getColumn(2).getInt64(),
+                 st.getColumn(4).isNull() ? std::string() : st.getColumn(4).getString()});
         }
     } catch (...) {
         store::rethrow_as_store_error("reading the inbox");

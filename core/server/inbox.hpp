@@ -40,13 +40,17 @@ struct InboxOptions {
 
 class Inbox {
   public:
-    // One row: a canonical record (a JSON object), or all records of one batch request (a JSON
-    // array of them), so that a 100-event batch costs the writer one row, not a hundred.
+    // One row. Either one tracking API request as received (`request` is its route, "batch"
+    // or an event type; `record` its body, holding `events` events), converted to canonical
+    // records by the processor; or, with `request` empty, canonical records: one (a JSON
+    // object) or several (a JSON array). One row per request keeps a 100-event batch one
+    // insert for the writer, and converting later keeps that work off the I/O threads.
     struct Entry {
         std::string source;  // the source (write key's name) the records are filed under
-        std::string record;  // JSON text: one canonical record, or an array of `events` of them
+        std::string record;  // JSON text, see above
         std::int64_t received_at_ms = 0;
         std::size_t events = 1;
+        std::string request;
     };
     // Positions count events: a row's position is that of its last event (the previous row's
     // plus its events), so positions minus the processed position is the backlog in events.
@@ -55,6 +59,7 @@ class Inbox {
         std::string source;
         std::string record;
         std::int64_t received_at_ms = 0;
+        std::string request;  // as Entry::request
     };
     // Called once per submit, on the writer thread: true when the events are committed.
     using Done = std::function<void(bool committed)>;

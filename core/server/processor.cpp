@@ -8,6 +8,7 @@
 
 #include "common/thread_name.hpp"
 #include "logging/logging.hpp"
+#include "server/tracking_api.hpp"
 
 namespace cdphub::server {
 
@@ -88,8 +89,14 @@ std::size_t Processor::step(std::chrono::milliseconds wait) {
         std::int64_t newest = 0;
         for (const auto* r : list) {
             if (r->position <= done) continue;  // committed before a crash
+            if (!r->request.empty()) {          // a request as received (Inbox::Entry)
+                for (auto& record : canonical_records(r->request, r->record, r->received_at_ms))
+                    records.push_back(std::move(record));
+                newest = std::max(newest, r->received_at_ms);
+                continue;
+            }
             auto parsed = json::parse(r->record, nullptr, false);
-            if (parsed.is_array()) {  // a batch request's records (Inbox::Entry)
+            if (parsed.is_array()) {  // several canonical records (Inbox::Entry)
                 for (auto& record : parsed) records.push_back(std::move(record));
             } else {
                 records.push_back(parsed.is_discarded() ? json(r->record) : std::move(parsed));

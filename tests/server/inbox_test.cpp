@@ -1,5 +1,5 @@
-// The inbox on its own: a batch request is one row, positions count events, and the processor's
-// read is bounded in events yet always makes progress.
+// The inbox on its own: a request is one row, positions count events, and the processor's read
+// is bounded in events yet always makes progress.
 #include <gtest/gtest.h>
 
 #include <future>
@@ -23,10 +23,11 @@ bool commit(Inbox& inbox, std::vector<Inbox::Entry> entries) {
 TEST(InboxTest, PositionsCountEventsAndAReadAlwaysReturnsTheNextRow) {
     cdphub::test::TempDir dir;
     Inbox inbox(dir.path() / "inbox.db");
-    ASSERT_TRUE(commit(inbox, {{"web", R"({"record_id":"a"})", 1, 1}}));
+    ASSERT_TRUE(commit(inbox, {{"web", R"({"record_id":"a"})", 1, 1, ""}}));
     ASSERT_TRUE(commit(
-        inbox, {{"web", R"([{"record_id":"b"},{"record_id":"c"},{"record_id":"d"}])", 2, 3}}));
-    ASSERT_TRUE(commit(inbox, {{"app", R"({"record_id":"e"})", 3, 1}}));
+        inbox, {{"web", R"([{"record_id":"b"},{"record_id":"c"},{"record_id":"d"}])", 2, 3, ""}}));
+    ASSERT_TRUE(
+        commit(inbox, {{"app", R"({"type":"track","event":"E","userId":"u"})", 3, 1, "track"}}));
     EXPECT_EQ(inbox.last_position(), 5);  // 1 + 3 + 1 events
 
     // Two events' worth: the single event only, since the batch row would exceed it.
@@ -41,6 +42,7 @@ TEST(InboxTest, PositionsCountEventsAndAReadAlwaysReturnsTheNextRow) {
     rows = inbox.read_after(4, 2, std::chrono::milliseconds(0));
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0].source, "app");
+    EXPECT_EQ(rows[0].request, "track");  // a request as received, for the processor to convert
     EXPECT_EQ(inbox.read_after(0, 100, std::chrono::milliseconds(0)).size(), 3u);
 
     // The backlog (for the 429 limit and the metrics) is in events, and survives a reopen.
@@ -49,7 +51,7 @@ TEST(InboxTest, PositionsCountEventsAndAReadAlwaysReturnsTheNextRow) {
     inbox.close();
     Inbox reopened(dir.path() / "inbox.db");
     EXPECT_EQ(reopened.last_position(), 5);
-    ASSERT_TRUE(commit(reopened, {{"web", R"({"record_id":"f"})", 4, 1}}));
+    ASSERT_TRUE(commit(reopened, {{"web", R"({"record_id":"f"})", 4, 1, ""}}));
     EXPECT_EQ(reopened.last_position(), 6);
 }
 
