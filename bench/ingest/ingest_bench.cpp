@@ -1,7 +1,10 @@
 // ingest_bench: closed-loop load on the ingest API over loopback.
 //
 //   ingest_bench [--connections N] [--seconds S] [--batch B] [--durability full|normal]
-//                [--port P]   (P: an already running hub; default: start one in-process)
+//                [--io-threads T] (the in-process hub's; default: the hub's default)
+//                [--processor off] (analysis only: how much the processor's share of the cores
+//                                   costs ingest; the backlog then grows until 429s)
+//                [--port P]   (P: an already running hub or nginx; default: start one in-process)
 //
 // Each connection sends one request, waits for its answer, and sends the next (keep-alive).
 // --batch 1 posts single events to /v1/track; B > 1 posts B-event batches to /v1/batch.
@@ -26,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/thread_name.hpp"
 #include "identity/resolver.hpp"
 #include "normalize/normalizer.hpp"
 #include "server/http_server.hpp"
@@ -39,7 +43,9 @@ using Clock = std::chrono::steady_clock;
 
 struct Args {
     int connections = 16, seconds = 5, batch = 1, port = 0;
+    int io_threads = server::ServerOptions{}.threads;
     bool full = false;
+    bool process = true;
 };
 
 int connect_to(int port) {
@@ -117,8 +123,12 @@ int main(int argc, char** argv) {
             a.seconds = std::stoi(v);
         else if (k == "--batch")
             a.batch = std::stoi(v);
+        else if (k == "--io-threads")
+            a.io_threads = std::stoi(v);
         else if (k == "--port")
             a.port = std::stoi(v);
+        else if (k == "--processor")
+            a.process = v != "off";
         else if (k == "--durability")
             a.full = v == "full";
         else {
@@ -144,9 +154,10 @@ int main(int argc, char** argv) {
         io.durability = a.full ? store::Durability::full : store::Durability::normal;
         inbox = std::make_unique<server::Inbox>(dir / "inbox.db", io);
         processor = std::make_unique<server::Processor>(*inbox, *store, normalizer, resolver);
-        processor->start();
+        if (a.process) processor->start();
         server::ServerOptions so;
         so.port = 0;
+        so.threads = a.io_threads;
         so.write_keys = {{"bench-key", "bench"}};
         srv = std::make_unique<server::Server>(so, *inbox, counters);
         srv->start();
@@ -160,6 +171,7 @@ int main(int argc, char** argv) {
     std::vector<std::thread> threads;
     for (int c = 0; c < a.connections; ++c) {
         threads.emplace_back([&, c] {
+            name_this_thread("bench-client");
             int fd = connect_to(a.port);
             if (fd < 0) {
                 ++failed;

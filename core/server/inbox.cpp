@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <random>
 
+#include "common/thread_name.hpp"
 #include "logging/logging.hpp"
 
 namespace cdphub::server {
@@ -14,8 +15,8 @@ namespace cdphub::server {
 namespace {
 
 // The inbox file's own migrations (it is not the profile store; see docs/store.md).
-const std::array<store::Migration, 1>& inbox_migrations() {
-    static const std::array<store::Migration, 1> m = {{
+const std::array<store::Migration, 2>& inbox_migrations() {
+    static const std::array<store::Migration, 2> m = {{
         {1, "inbox",
          [](SQLite::Database& db) {
              // AUTOINCREMENT: positions never go back, even after every row has been pruned,
@@ -38,6 +39,11 @@ CREATE TABLE inbox_meta (
              SQLite::Statement st(db, "INSERT INTO inbox_meta (key, value) VALUES ('id', ?)");
              st.bind(1, std::string(id));
              st.exec();
+         }},
+        {2, "inbox requests",
+         [](SQLite::Database& db) {
+             // NULL: `record` holds canonical records, as every row before this migration.
+             db.exec("ALTER TABLE inbox ADD COLUMN request TEXT");
          }},
     }};
     return m;
@@ -78,7 +84,8 @@ Inbox::~Inbox() {
 }
 
 Inbox::Admit Inbox::submit(std::vector<Entry> entries, Done done) {
-    const auto n = entries.size();
+    std::size_t n = 0;
+    for (const auto& e : entries) n += e.events;
     {
         std::lock_guard lock(mu_);
         if (closing_) return Admit::closed;
@@ -88,7 +95,7 @@ Inbox::Admit Inbox::submit(std::vector<Entry> entries, Done done) {
         if (backlog + queued_events_ + n > options_.max_backlog_events && backlog > 0)
             return Admit::full;
         queued_events_ += n;
-        queue_.push_back({std::move(entries), std::move(done)});
+        queue_.push_back({std::move(entries), n, std::move(done)});
     }
     wake_writer_.notify_one();
     return Admit::queued;
@@ -117,6 +124,7 @@ void Inbox::processed_through(std::int64_t position) {
 }
 
 void Inbox::run() {
+    name_this_thread("inbox-writer");
     auto log = logging::get("inbox");
     std::unique_lock lock(mu_);
     for (;;) {
@@ -127,9 +135,9 @@ void Inbox::run() {
         // Take as many waiting requests as fit one commit (at least one, however large).
         std::deque<Pending> work;
         std::size_t events = 0;
-        while (!queue_.empty() && (work.empty() || events + queue_.front().entries.size() <=
-                                                       options_.max_events_per_commit)) {
-            events += queue_.front().entries.size();
+        while (!queue_.empty() &&
+               (work.empty() || events + queue_.front().events <= options_.max_events_per_commit)) {
+            events += queue_.front().events;
             work.push_back(std::move(queue_.front()));
             queue_.pop_front();
         }
@@ -148,17 +156,26 @@ void Inbox::run() {
 bool Inbox::write(std::deque<Pending>& work, std::int64_t prune_through) {
     try {
         SQLite::Transaction tx(writer_db_, SQLite::TransactionBehavior::IMMEDIATE);
-        if (!work.empty()) {
-            SQLite::Statement insert(
-                writer_db_, "INSERT INTO inbox (source, received_at, record) VALUES (?, ?, ?)");
-            for (const auto& p : work) {
-                for (const auto& e : p.entries) {
-                    insert.bind(1, e.source);
-                    insert.bind(2, static_cast<int64_t>(e.received_at_ms));
-                    insert.bindNoCopy(3, e.record);
-                    insert.exec();
-                    insert.reset();
-                }
+        // Only this thread advances last_position_, and only after the commit.
+        std::int64_t last = last_position_.load();
+        if (!work.empty() && !insert_) {
+            insert_.emplace(writer_db_,
+                            "INSERT INTO inbox (position, source, received_at, record, request) "
+                            "VALUES (?, ?, ?, ?, ?)");
+        }
+        for (const auto& p : work) {
+            for (const auto& e : p.entries) {
+                last += static_cast<std::int64_t>(e.events);
+                insert_->bind(1, static_cast<int64_t>(last));
+                insert_->bind(2, e.source);
+                insert_->bind(3, static_cast<int64_t>(e.received_at_ms));
+                insert_->bindNoCopy(4, e.record);
+                if (e.request.empty())
+                    insert_->bind(5);  // NULL
+                else
+                    insert_->bindNoCopy(5, e.request);
+                insert_->exec();
+                insert_->reset();
             }
         }
         if (prune_through > pruned_) {
@@ -166,12 +183,12 @@ bool Inbox::write(std::deque<Pending>& work, std::int64_t prune_through) {
             del.bind(1, static_cast<int64_t>(prune_through));
             del.exec();
         }
-        const auto last = writer_db_.getLastInsertRowid();
         tx.commit();
-        if (!work.empty()) last_position_ = last;
+        last_position_ = last;
         ++commits_;
         return true;
     } catch (const std::exception&) {
+        insert_.reset();  // its state after the failure is unknown: prepare it afresh
         ++commit_failures_;
         return false;
     }
@@ -186,14 +203,20 @@ std::vector<Inbox::Row> Inbox::read_after(std::int64_t position, std::size_t lim
     }
     std::vector<Row> rows;
     try {
+        // Rows after `position` are contiguous in positions (each starts where the previous
+        // ended), so a position range bounds the events; the first row comes in any case.
         SQLite::Statement st(reader_db_,
-                             "SELECT position, source, received_at, record FROM inbox "
-                             "WHERE position > ? ORDER BY position LIMIT ?");
+                             "SELECT position, source, received_at, record, request FROM inbox "
+                             "WHERE position > ?1 AND (position <= ?1 + ?2 OR position = "
+                             "(SELECT MIN(position) FROM inbox WHERE position > ?1)) "
+                             "ORDER BY position");
         st.bind(1, static_cast<int64_t>(position));
         st.bind(2, static_cast<int64_t>(limit));
         while (st.executeStep()) {
-            rows.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString(),
-                            st.getColumn(3).getString(), st.getColumn(2).getInt64()});
+            rows.push_back(
+                {st.getColumn(0).getInt64(), st.getColumn(1).getString(),
+                 st.getColumn(3).getString(), st.getColumn(2).getInt64(),
+                 st.getColumn(4).isNull() ? std::string() : st.getColumn(4).getString()});
         }
     } catch (...) {
         store::rethrow_as_store_error("reading the inbox");

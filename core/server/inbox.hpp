@@ -13,6 +13,7 @@
 #pragma once
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -39,16 +40,26 @@ struct InboxOptions {
 
 class Inbox {
   public:
+    // One row. Either one tracking API request as received (`request` is its route, "batch"
+    // or an event type; `record` its body, holding `events` events), converted to canonical
+    // records by the processor; or, with `request` empty, canonical records: one (a JSON
+    // object) or several (a JSON array). One row per request keeps a 100-event batch one
+    // insert for the writer, and converting later keeps that work off the I/O threads.
     struct Entry {
-        std::string source;  // the source (write key's name) the record is filed under
-        std::string record;  // canonical record, JSON text
+        std::string source;  // the source (write key's name) the records are filed under
+        std::string record;  // JSON text, see above
         std::int64_t received_at_ms = 0;
+        std::size_t events = 1;
+        std::string request;
     };
+    // Positions count events: a row's position is that of its last event (the previous row's
+    // plus its events), so positions minus the processed position is the backlog in events.
     struct Row {
         std::int64_t position = 0;
         std::string source;
         std::string record;
         std::int64_t received_at_ms = 0;
+        std::string request;  // as Entry::request
     };
     // Called once per submit, on the writer thread: true when the events are committed.
     using Done = std::function<void(bool committed)>;
@@ -70,8 +81,9 @@ class Inbox {
     // A random id made when the file was created: positions are only meaningful with it.
     const std::string& id() const { return id_; }
 
-    // For the processor (one thread): rows after `position`, oldest first. Waits up to `wait`
-    // for one to be committed if there is none.
+    // For the processor (one thread): rows after `position`, oldest first, holding up to `limit`
+    // events (at least one row, however many it holds). Waits up to `wait` for one to be
+    // committed if there is none.
     std::vector<Row> read_after(std::int64_t position, std::size_t limit,
                                 std::chrono::milliseconds wait);
     // Rows up to `position` are processed: the writer deletes them in a later commit, and they
@@ -87,6 +99,7 @@ class Inbox {
   private:
     struct Pending {
         std::vector<Entry> entries;
+        std::size_t events = 0;
         Done done;
     };
     void run();
@@ -95,6 +108,8 @@ class Inbox {
     InboxOptions options_;
     SQLite::Database writer_db_;  // the writer thread's connection
     SQLite::Database reader_db_;  // the processor's connection
+    // The writer's INSERT, prepared once (writer thread only; dropped after a failed commit).
+    std::optional<SQLite::Statement> insert_;
     std::string id_;
 
     mutable std::mutex mu_;

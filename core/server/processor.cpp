@@ -1,6 +1,14 @@
 #include "server/processor.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/thread_name.hpp"
 #include "logging/logging.hpp"
+#include "server/tracking_api.hpp"
 
 namespace cdphub::server {
 
@@ -81,8 +89,18 @@ std::size_t Processor::step(std::chrono::milliseconds wait) {
         std::int64_t newest = 0;
         for (const auto* r : list) {
             if (r->position <= done) continue;  // committed before a crash
+            if (!r->request.empty()) {          // a request as received (Inbox::Entry)
+                for (auto& record : canonical_records(r->request, r->record, r->received_at_ms))
+                    records.push_back(std::move(record));
+                newest = std::max(newest, r->received_at_ms);
+                continue;
+            }
             auto parsed = json::parse(r->record, nullptr, false);
-            records.push_back(parsed.is_discarded() ? json(r->record) : std::move(parsed));
+            if (parsed.is_array()) {  // several canonical records (Inbox::Entry)
+                for (auto& record : parsed) records.push_back(std::move(record));
+            } else {
+                records.push_back(parsed.is_discarded() ? json(r->record) : std::move(parsed));
+            }
             newest = std::max(newest, r->received_at_ms);
         }
         if (records.empty()) continue;
@@ -103,7 +121,17 @@ std::size_t Processor::step(std::chrono::milliseconds wait) {
 }
 
 void Processor::run() {
+    name_this_thread("processor");
     auto log = logging::get("ingest-api");
+    if (options_.nice > 0) {
+        // Linux: a thread id is a valid PRIO_PROCESS target and changes only this thread.
+        // Failing (a sandbox refusing it) only costs ingest throughput, never correctness.
+        const auto tid = static_cast<id_t>(::gettid());
+        errno = 0;
+        const int current = ::getpriority(PRIO_PROCESS, tid);
+        if (errno != 0 || ::setpriority(PRIO_PROCESS, tid, current + options_.nice) != 0)
+            log->warn("could not lower the processor's priority: {}", std::strerror(errno));
+    }
     while (!stop_) {
         try {
             step(options_.idle_wait);

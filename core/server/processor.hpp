@@ -24,9 +24,14 @@
 namespace cdphub::server {
 
 struct ProcessorOptions {
-    std::size_t batch_rows = 2'000;  // inbox rows read (and committed) at a time
+    std::size_t batch_rows = 2'000;  // inbox events read (and committed) at a time
     std::chrono::milliseconds idle_wait{200};
     std::chrono::milliseconds error_backoff{1'000};  // after a store error, before trying again
+    // Added to the processor thread's nice value. Clients wait for the inbox commit, nobody waits
+    // for processing: under load the I/O threads and the inbox writer get the cores first, the
+    // processor catches up when they idle, and the backlog limit (429) bounds how far behind it
+    // may fall. 0 keeps the process's priority.
+    int nice = 10;
 };
 
 class Processor {

@@ -70,6 +70,12 @@ const json* member(const json& object, const char* key) {
     return it == object.end() || it->is_null() ? nullptr : &*it;
 }
 
+// The member moved out of `object` (left null there), or `otherwise` if absent or null.
+json take(json& object, const char* key, json otherwise) {
+    auto it = object.find(key);
+    return it == object.end() || it->is_null() ? std::move(otherwise) : std::move(*it);
+}
+
 // A record needs a stable id; Segment's libraries always send messageId. Without one there is
 // nothing to de-duplicate against, so any unique value will do.
 std::string generated_message_id() {
@@ -145,7 +151,7 @@ std::int64_t corrected_timestamp_ms(std::int64_t received_at, std::int64_t sent_
     return received_at - (sent_at - original);
 }
 
-json to_canonical(const json& event, const BatchEnvelope& envelope, std::string_view forced_type) {
+json to_canonical(json event, const BatchEnvelope& envelope, std::string_view forced_type) {
     if (!event.is_object()) return event;
     const std::int64_t received_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                          envelope.received_at.time_since_epoch())
@@ -188,7 +194,7 @@ json to_canonical(const json& event, const BatchEnvelope& envelope, std::string_
     if (const auto* v = member(event, "userId")) ids["user_id"] = *v;
     if (const auto* v = member(event, "anonymousId")) ids["anonymous_id"] = *v;
     const json* traits = member(event, "traits");
-    json context = member(event, "context") ? event["context"] : json::object();
+    json context = take(event, "context", json::object());
     if (envelope.context != nullptr && envelope.context->is_object())
         context = merge_objects(*envelope.context, context);
     if (traits == nullptr && context.is_object() && context.contains("traits"))
@@ -201,13 +207,13 @@ json to_canonical(const json& event, const BatchEnvelope& envelope, std::string_
     }
     out["identifiers"] = std::move(ids);
 
-    json integrations = member(event, "integrations") ? event["integrations"] : json::object();
+    json integrations = take(event, "integrations", json::object());
     if (envelope.integrations != nullptr && envelope.integrations->is_object())
         integrations = merge_objects(*envelope.integrations, integrations);
     if (!context.empty()) segment["context"] = std::move(context);
     if (!integrations.empty()) segment["integrations"] = std::move(integrations);
 
-    json properties = member(event, "properties") ? event["properties"] : json::object();
+    json properties = take(event, "properties", json::object());
     if (!properties.is_object()) properties = json::object({{"value", properties}});
     auto named = [&](const char* fallback) {
         out["type"] = "track";
@@ -217,7 +223,7 @@ json to_canonical(const json& event, const BatchEnvelope& envelope, std::string_
     };
     if (type == "identify") {
         out["type"] = "identify";
-        if (const auto* t = member(event, "traits")) out["traits"] = *t;
+        if (member(event, "traits") != nullptr) out["traits"] = take(event, "traits", nullptr);
     } else if (type == "track") {
         out["type"] = "track";
         if (const auto* e = member(event, "event")) out["event"] = *e;
@@ -231,7 +237,8 @@ json to_canonical(const json& event, const BatchEnvelope& envelope, std::string_
         out["type"] = "track";
         out["event"] = "Group";
         if (const auto* g = member(event, "groupId")) properties["group_id"] = *g;
-        if (const auto* t = member(event, "traits")) properties["group_traits"] = *t;
+        if (member(event, "traits") != nullptr)
+            properties["group_traits"] = take(event, "traits", nullptr);
     } else if (type == "alias") {
         out["type"] = "alias";
         if (const auto* p = member(event, "previousId"))

@@ -49,7 +49,9 @@ nlohmann::json merge_objects(const nlohmann::json& base, const nlohmann::json& o
 // calls (/v1/track sets "track" whatever the body says). Semantic problems (no userId or
 // anonymousId, a track without event, a bad timestamp) are left for the normalizer, which puts
 // the record into the rejected store with a reason instead of failing the request.
-nlohmann::json to_canonical(const nlohmann::json& event, const BatchEnvelope& envelope,
+// By value: the tracking API owns its parsed events and moves them in, so that their large
+// members (properties, context, traits) move into the record instead of being copied.
+nlohmann::json to_canonical(nlohmann::json event, const BatchEnvelope& envelope,
                             std::string_view forced_type = {});
 
 // timestamp = receivedAt - (sentAt - originalTimestamp), all in milliseconds since the epoch.

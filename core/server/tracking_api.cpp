@@ -41,14 +41,12 @@ TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
     const auto received_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(received_at.time_since_epoch())
             .count();
+    // The request is stored as received and converted by the processor (canonical_records):
+    // converting and serializing here cost the I/O threads more than parsing did.
     AcceptedEvents out;
     if (!batch) {
-        BatchEnvelope envelope;
-        envelope.received_at = received_at;
-        out.entries.push_back({source->second,
-                               to_canonical(doc, envelope, route)
-                                   .dump(-1, ' ', false, json::error_handler_t::replace),
-                               received_ms});
+        out.entries.push_back(
+            {source->second, std::string(body), received_ms, 1, std::string(route)});
         return out;
     }
 
@@ -62,8 +60,28 @@ TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
                 return error(400,
                              "an event of the batch is larger than " + kb(options.max_event_bytes));
     }
+    if (events->empty()) return out;
+    out.entries.push_back(
+        {source->second, std::string(body), received_ms, events->size(), std::string(route)});
+    return out;
+}
+
+json canonical_records(std::string_view route, std::string_view body, std::int64_t received_ms) {
+    json records = json::array();
+    auto doc = json::parse(body, nullptr, false);
+    // handle_tracking accepted it, so this is an object; anything else is kept as text for the
+    // normalizer to reject with the raw record rather than lost.
+    if (!doc.is_object()) {
+        records.push_back(std::string(body));
+        return records;
+    }
     BatchEnvelope envelope;
-    envelope.received_at = received_at;
+    envelope.received_at =
+        std::chrono::system_clock::time_point(std::chrono::milliseconds(received_ms));
+    if (route != "batch") {
+        records.push_back(to_canonical(std::move(doc), envelope, route));
+        return records;
+    }
     auto member = [&](const char* k) -> const json* {
         auto it = doc.find(k);
         return it == doc.end() || it->is_null() ? nullptr : &*it;
@@ -71,13 +89,10 @@ TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
     envelope.context = member("context");
     envelope.integrations = member("integrations");
     envelope.sent_at = member("sentAt");
-    out.entries.reserve(events->size());
-    for (const auto& e : *events)
-        out.entries.push_back(
-            {source->second,
-             to_canonical(e, envelope).dump(-1, ' ', false, json::error_handler_t::replace),
-             received_ms});
-    return out;
+    auto events = doc.find("batch");
+    if (events == doc.end() || !events->is_array()) return records;
+    for (auto& e : *events) records.push_back(to_canonical(std::move(e), envelope));
+    return records;
 }
 
 }  // namespace cdphub::server

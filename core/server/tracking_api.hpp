@@ -8,6 +8,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -28,8 +30,15 @@ struct AcceptedEvents {
 using TrackingOutcome = std::variant<ImmediateReply, AcceptedEvents>;
 
 // `route` is "batch" or an event type ("track", ...); `authorization` the header's value.
+// Accepted events are one inbox entry holding the request's body as received and its route;
+// the processor turns it into canonical records with canonical_records().
 TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
                                 std::string_view authorization, const ServerOptions& options,
                                 std::chrono::system_clock::time_point received_at);
+
+// The canonical records (a JSON array) of a request handle_tracking accepted, as received at
+// `received_ms`: one per event, in order.
+nlohmann::json canonical_records(std::string_view route, std::string_view body,
+                                 std::int64_t received_ms);
 
 }  // namespace cdphub::server
