@@ -18,6 +18,17 @@ std::string kb(std::size_t bytes) {
     return std::to_string(bytes / 1024) + " KB";
 }
 
+// The body as the inbox keeps it: as received, unless it carries a write key (Segment's clients
+// may send it in the body), which is a secret and never goes into a database file. Only those
+// requests pay for serializing the body again.
+std::string stored_body(json& doc, std::string_view body) {
+    bool had_key = doc.erase("writeKey") > 0;
+    if (auto events = doc.find("batch"); events != doc.end() && events->is_array())
+        for (auto& e : *events)
+            if (e.is_object()) had_key = e.erase("writeKey") > 0 || had_key;
+    return had_key ? doc.dump(-1, ' ', false, json::error_handler_t::replace) : std::string(body);
+}
+
 }  // namespace
 
 TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
@@ -46,7 +57,7 @@ TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
     AcceptedEvents out;
     if (!batch) {
         out.entries.push_back(
-            {source->second, std::string(body), received_ms, 1, std::string(route)});
+            {source->second, stored_body(doc, body), received_ms, 1, std::string(route)});
         return out;
     }
 
@@ -61,8 +72,9 @@ TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
                              "an event of the batch is larger than " + kb(options.max_event_bytes));
     }
     if (events->empty()) return out;
+    const auto count = events->size();
     out.entries.push_back(
-        {source->second, std::string(body), received_ms, events->size(), std::string(route)});
+        {source->second, stored_body(doc, body), received_ms, count, std::string(route)});
     return out;
 }
 

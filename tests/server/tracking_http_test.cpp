@@ -1,5 +1,8 @@
 // The tracking API over real HTTP on loopback: endpoints, auth, limits, semantics, and the
 // connection behaviour (keep-alive, pipelining, slow clients, oversized headers, overload).
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "server_fixture.hpp"
@@ -67,6 +70,30 @@ TEST_F(ServerTest, AuthenticatesByBasicBodyOrBearerAndRefusesOthersWith401) {
     EXPECT_TRUE(stored("mobile", "b2"));  // filed under the source of the body's key
     EXPECT_TRUE(stored("web", "b3"));
     for (auto id : {"x1", "x2", "x3"}) EXPECT_FALSE(stored("web", id)) << id;
+}
+
+// A write key sent in the body is a secret: the inbox keeps requests as received, but never
+// with the key in them, and neither does the store.
+TEST_F(ServerTest, AWriteKeyInTheBodyNeverReachesTheDatabaseFiles) {
+    auto single = track("k1");
+    single["writeKey"] = kOtherKey;
+    EXPECT_EQ(status_of(post("/v1/track", single, "")), 200);
+    auto inner = track("k3");
+    inner["writeKey"] = kOtherKey;
+    json batch = {{"writeKey", kOtherKey}, {"batch", {track("k2"), inner}}};
+    EXPECT_EQ(status_of(post("/v1/batch", batch, "")), 200);
+    auto files_hold_the_key = [&] {
+        for (const auto& f : std::filesystem::directory_iterator(dir_.path())) {
+            std::ifstream in(f.path(), std::ios::binary);
+            std::string bytes((std::istreambuf_iterator<char>(in)), {});
+            if (bytes.find(kOtherKey) != std::string::npos) return f.path().filename().string();
+        }
+        return std::string();
+    };
+    EXPECT_EQ(files_hold_the_key(), "");  // committed to the inbox, not yet processed
+    process();
+    for (auto id : {"k1", "k2", "k3"}) EXPECT_TRUE(stored("mobile", id)) << id;
+    EXPECT_EQ(files_hold_the_key(), "");
 }
 
 TEST_F(ServerTest, BatchMergesContextAndIntegrationsAndCorrectsTheClockSkew) {
