@@ -27,30 +27,10 @@ using ::testing::Not;
 
 constexpr const char* kToken = "adm-test-token-0123456789";
 
-// A loopback port nobody listens on right now.
-unsigned short free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
-std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 class AdminCli : public ::testing::Test {
   protected:
     void SetUp() override {
-        port_ = free_port();
+        port_ = test::free_loopback_port();
         dir_.write("m/hub.json", R"j({"data_dir": "../var",
             "ingest_api": {"listen": "127.0.0.1:)j" +
                                      std::to_string(port_) + R"j("},
@@ -127,10 +107,10 @@ class AdminCli : public ::testing::Test {
 };
 
 TEST_F(AdminCli, ManualSourceSyncsWhenTheApiAsksAndTheRunIsRecorded) {
-    ASSERT_TRUE(start()) << slurp(log_);
+    ASSERT_TRUE(start()) << test::read_text(log_);
     // Manual: nothing ran by itself.
     auto before = get_json("/admin/v1/sync-runs");
-    ASSERT_TRUE(before.contains("runs")) << slurp(log_);
+    ASSERT_TRUE(before.contains("runs")) << test::read_text(log_);
     EXPECT_EQ(before["runs"].size(), 0u);
     auto connectors = get_json("/admin/v1/connectors");
     ASSERT_EQ(connectors["connectors"].size(), 1u);
@@ -146,7 +126,7 @@ TEST_F(AdminCli, ManualSourceSyncsWhenTheApiAsksAndTheRunIsRecorded) {
         if (runs.contains("runs") && !runs["runs"].empty()) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    ASSERT_EQ(runs["runs"].size(), 1u) << slurp(log_);
+    ASSERT_EQ(runs["runs"].size(), 1u) << test::read_text(log_);
     EXPECT_EQ(runs["runs"][0]["status"], "ok");
     EXPECT_EQ(runs["runs"][0]["trigger"], "daemon");
     EXPECT_EQ(runs["runs"][0]["inserted"], 1);
@@ -161,8 +141,8 @@ TEST_F(AdminCli, ManualSourceSyncsWhenTheApiAsksAndTheRunIsRecorded) {
     EXPECT_THAT(metrics.response().body, HasSubstr("cdphub_admin_requests_total"));
 
     EXPECT_EQ(call("GET", "/admin/v1/status", "").response().status, 401);
-    ASSERT_TRUE(stop()) << slurp(log_);
-    auto log = slurp(log_);
+    ASSERT_TRUE(stop()) << test::read_text(log_);
+    auto log = test::read_text(log_);
     EXPECT_THAT(log, HasSubstr("stopped"));
     EXPECT_THAT(log, Not(HasSubstr(kToken)));
 
@@ -211,7 +191,7 @@ TEST_F(AdminCli, RealtimeActivationQueuesAnEventsProfileAtOnce) {
         "destination": "lr", "realtime": true, "mapping": {"email": "identifiers.email"}})j");
     dir_.write("m/activations/gold_lr_later.json", R"j({"name": "gold_lr_later",
         "segment": "gold", "destination": "lr", "mapping": {"email": "identifiers.email"}})j");
-    ASSERT_TRUE(start("CDPHUB_TEST_WRITE_KEY=wk-realtime-0123")) << slurp(log_);
+    ASSERT_TRUE(start("CDPHUB_TEST_WRITE_KEY=wk-realtime-0123")) << test::read_text(log_);
 
     http::Request event;
     event.method = "POST";
@@ -235,19 +215,19 @@ TEST_F(AdminCli, RealtimeActivationQueuesAnEventsProfileAtOnce) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         list = get_json("/admin/v1/activations");
     }
-    ASSERT_EQ(planned(list, "gold_lr"), 1) << list.dump() << slurp(log_);
+    ASSERT_EQ(planned(list, "gold_lr"), 1) << list.dump() << test::read_text(log_);
     EXPECT_EQ(planned(list, "gold_lr_later"), 0) << list.dump();
 
     // Delivered by the worker: a CSV with the normalized email's SHA-256.
     std::string csv;
     for (int i = 0; i < 400 && csv.empty(); ++i) {
         for (const auto& f : std::filesystem::directory_iterator(dir_.path() / "drop"))
-            if (f.path().extension() == ".csv") csv = slurp(f.path());
+            if (f.path().extension() == ".csv") csv = test::read_text(f.path());
         if (csv.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     EXPECT_THAT(csv, HasSubstr("548f86ad64250ff1e2d15298f580e62fc10d7b7a9fe72dd90f8fa74cd2750e38"))
-        << slurp(log_);
-    ASSERT_TRUE(stop()) << slurp(log_);
+        << test::read_text(log_);
+    ASSERT_TRUE(stop()) << test::read_text(log_);
 }
 
 }  // namespace

@@ -63,26 +63,6 @@ Output shell(const std::string& command) {
     return o;
 }
 
-// A loopback port nobody listens on right now.
-unsigned short free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
-std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 std::string url_encode(std::string_view s) {
     std::string out;
     for (unsigned char c : s) {
@@ -121,7 +101,7 @@ class SegmentClient : public ::testing::Test {
                                             "node_modules/@segment/analytics-node/package.json"))
             << "@segment/analytics-node is not installed in " << CDPHUB_CLIENTS_DIR
             << ": run these tests through ctest, whose fixture segment_client_npm runs npm ci";
-        port_ = free_port();
+        port_ = test::free_loopback_port();
         dir_.write("m/hub.json", R"j({"data_dir": "../var",
             "ingest_api": {"listen": "127.0.0.1:)j" +
                                      std::to_string(port_) + R"j(",
@@ -218,18 +198,18 @@ std::set<std::string> identifiers_of(const json& profile) {
 }
 
 TEST_F(SegmentClient, EveryCallArrivesOnceWithItsFieldsAndResolvesIntoProfiles) {
-    ASSERT_TRUE(start()) << slurp(log_);
+    ASSERT_TRUE(start()) << test::read_text(log_);
     const auto before_ms = now_ms();
 
     auto first = send();
-    ASSERT_EQ(first.code, 0) << first.text << slurp(log_);
+    ASSERT_EQ(first.code, 0) << first.text << test::read_text(log_);
     EXPECT_THAT(first.text, HasSubstr(std::string("analytics-node ") +
                                       CDPHUB_ANALYTICS_NODE_VERSION + ": delivered 12 of 12"));
-    ASSERT_TRUE(wait_processed()) << metrics() << slurp(log_);
+    ASSERT_TRUE(wait_processed()) << metrics() << test::read_text(log_);
 
     // Identity resolution. Ann: the alias joined her anonymous browsing to her account.
     auto ann = profile("user_id", "user-ann");
-    ASSERT_TRUE(ann.contains("id")) << ann.dump(2) << slurp(log_);
+    ASSERT_TRUE(ann.contains("id")) << ann.dump(2) << test::read_text(log_);
     EXPECT_EQ(profile("anonymous_id", "anon-ann-7f3a")["id"], ann["id"]);
     EXPECT_EQ(profile("email", "ann.lee@shop-mail.io")["id"], ann["id"]);
     EXPECT_EQ(identifiers_of(ann),
@@ -276,9 +256,9 @@ TEST_F(SegmentClient, EveryCallArrivesOnceWithItsFieldsAndResolvesIntoProfiles) 
 
     // The same calls again, same messageIds: the hub acknowledges them and stores nothing new.
     auto second = send();
-    ASSERT_EQ(second.code, 0) << second.text << slurp(log_);
+    ASSERT_EQ(second.code, 0) << second.text << test::read_text(log_);
     EXPECT_THAT(second.text, HasSubstr("delivered 12 of 12"));
-    ASSERT_TRUE(wait_processed()) << metrics() << slurp(log_);
+    ASSERT_TRUE(wait_processed()) << metrics() << test::read_text(log_);
     EXPECT_THAT(metrics(), HasSubstr("\ncdphub_ingest_events_accepted_total 24\n"));
     for (const auto& [user, records] :
          std::map<std::string, int>{{"user-ann", 5}, {"user-bob", 5}, {"user-cara", 2}}) {
@@ -289,7 +269,7 @@ TEST_F(SegmentClient, EveryCallArrivesOnceWithItsFieldsAndResolvesIntoProfiles) 
     EXPECT_EQ(profile("user_id", "user-ann")["merges"].size(), 1u);
     EXPECT_EQ(get_json("/admin/v1/status")["profiles"]["live"], 3);
     const auto after_ms = now_ms();
-    ASSERT_TRUE(stop()) << slurp(log_);
+    ASSERT_TRUE(stop()) << test::read_text(log_);
 
     // The records, as stored.
     auto store = store::open_sqlite_store(dir_.path() / "var" / "cdphub.db");
@@ -416,13 +396,13 @@ TEST_F(SegmentClient, EveryCallArrivesOnceWithItsFieldsAndResolvesIntoProfiles) 
 TEST_F(SegmentClient, AWrongWriteKeyIsAFailureTheLibraryReports) {
     // The other side of "exit 0": the script must see and report what the library reports, or
     // the test above would pass against a hub that refused everything.
-    ASSERT_TRUE(start()) << slurp(log_);
+    ASSERT_TRUE(start()) << test::read_text(log_);
     auto refused = send("wk-nobody-knows-this");
     EXPECT_NE(refused.code, 0) << refused.text;
     EXPECT_THAT(refused.text, HasSubstr("FAILED"));
     EXPECT_THAT(refused.text, HasSubstr("401"));
     EXPECT_THAT(metrics(), HasSubstr("\ncdphub_ingest_events_accepted_total 0\n"));
-    ASSERT_TRUE(stop()) << slurp(log_);
+    ASSERT_TRUE(stop()) << test::read_text(log_);
     auto store = store::open_sqlite_store(dir_.path() / "var" / "cdphub.db");
     EXPECT_EQ(store->counts("web").records, 0);
 }
