@@ -50,7 +50,8 @@ struct Running {
             try {
                 engine->store->plan_diff(name);
             } catch (const std::exception& e) {
-                // The scheduled plan catches up; the event itself is stored.
+                // The event is stored and the plan did not advance: the next plan (real-time or
+                // scheduled) picks these profiles up again.
                 logging::get("hub")->warn("activation {}: real-time plan failed: {}", name,
                                           secrets::redact(e.what()));
             }
