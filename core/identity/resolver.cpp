@@ -18,10 +18,7 @@ nlohmann::json id_json(const IdentifierValue& id) {
     return {{"type", id.type}, {"value", id.value}};
 }
 
-struct Candidate {
-    store::StoredIdentifier id;
-    std::optional<ProfileId> match;  // filled by lookup
-};
+using Candidate = Placement::Link;  // `match` is filled by lookup
 
 // Why matching all remaining candidates would be wrong, and which types or identifiers are
 // involved (the identifiers that may be dropped to fix it).
@@ -116,14 +113,24 @@ std::string timestamp(normalize::Timestamp t) {
 
 Outcome Resolver::apply(const normalize::NormalizedRecord& record, store::RecordKey key,
                         store::ProfileWriter& w, const ApplyOptions& options) const {
-    nlohmann::json resolution = {{"linked", nlohmann::json::array()},
-                                 {"blocked", nlohmann::json::array()},
-                                 {"dropped", nlohmann::json::array()}};
+    auto placement = place(record, w, options);
+    contribute(record, placement, key, w);
+    w.assign_record(key, placement.profile, placement.resolution, options.first);
+    return {placement.profile, std::move(placement.resolution)};
+}
+
+Placement Resolver::place(const normalize::NormalizedRecord& record, store::ProfileWriter& w,
+                          const ApplyOptions& options) const {
+    Placement out;
+    nlohmann::json& resolution = out.resolution;
+    resolution = {{"linked", nlohmann::json::array()},
+                  {"blocked", nlohmann::json::array()},
+                  {"dropped", nlohmann::json::array()}};
     // Normalizer findings (an unusable identifier value, an ignored field) stay with the record.
     if (!record.warnings.empty()) resolution["warnings"] = record.warnings;
 
     // 1. Candidates: the record's identifiers (and an alias's previous id), minus placeholders.
-    std::vector<Candidate> cands;
+    std::vector<Candidate>& cands = out.links;
     std::set<IdentifierValue> seen;
     auto consider = [&](const normalize::Identifier& id) {
         IdentifierValue v{id.type, id.value};
@@ -177,40 +184,36 @@ Outcome Resolver::apply(const normalize::NormalizedRecord& record, store::Record
         cands.erase(cands.begin() + static_cast<std::ptrdiff_t>(*drop));
         if (cands.empty()) break;
     }
-
-    if (cands.empty()) {
-        w.assign_record(key, std::nullopt, resolution, options.first);
-        return {std::nullopt, std::move(resolution)};
-    }
+    if (cands.empty()) return out;
 
     // 3. Zero matches: a new profile; several: merge into the oldest.
-    bool new_profile = profiles.empty();
-    ProfileId profile = 0;
-    if (new_profile) {
-        profile = options.allocate ? options.allocate() : w.create_profile();
+    out.new_profile = profiles.empty();
+    if (out.new_profile) {
+        out.profile = options.allocate ? options.allocate() : w.create_profile();
     } else {
-        profile = profiles.front();
-        auto first_match = [&](ProfileId p) -> const IdentifierValue& {
-            for (const auto& c : cands)
-                if (c.match == p) return c.id.id;
-            return cands.front().id.id;  // unreachable: every profile came from a candidate
-        };
-        nlohmann::json merged = nlohmann::json::array();
-        for (std::size_t i = 1; i < profiles.size(); ++i) {
-            merge_into(profile, profiles[i], first_match(profile), first_match(profiles[i]), key,
-                       w);
-            merged.push_back(profiles[i]);
-        }
-        if (!merged.empty()) resolution["merged"] = std::move(merged);
+        out.profile = profiles.front();
+        out.absorbed.assign(profiles.begin() + 1, profiles.end());
+        if (!out.absorbed.empty()) resolution["merged"] = out.absorbed;
     }
-    for (const auto& c : cands) {
-        resolution["linked"].push_back(id_json(c.id.id));
-        if (!c.match) w.attach_identifier(profile, c.id, record.source, key);
-    }
+    for (const auto& c : cands) resolution["linked"].push_back(id_json(c.id.id));
+    return out;
+}
 
-    apply_content(record, key, profile, new_profile, w);
-    w.assign_record(key, profile, resolution, options.first);
-    return {profile, std::move(resolution)};
+void Resolver::contribute(const normalize::NormalizedRecord& record, const Placement& placement,
+                          store::RecordKey key, store::ProfileWriter& w) const {
+    if (!placement.profile) return;
+    const ProfileId profile = *placement.profile;
+    // The merge log names, for each side, the first (highest-priority) identifier that matched it.
+    auto first_match = [&](ProfileId p) -> const IdentifierValue& {
+        for (const auto& c : placement.links)
+            if (c.match == p) return c.id.id;
+        return placement.links.front().id.id;  // unreachable: every profile came from a link
+    };
+    for (auto absorbed : placement.absorbed)
+        merge_into(profile, absorbed, first_match(profile), first_match(absorbed), key, w);
+    for (const auto& c : placement.links)
+        if (!c.match) w.attach_identifier(profile, c.id, record.source, key);
+    apply_content(record, key, profile, placement.new_profile, w);
 }
 
 void Resolver::merge_into(ProfileId survivor, ProfileId absorbed,

@@ -37,6 +37,21 @@ struct Outcome {
     nlohmann::json resolution;                // what was stored in records.resolution
 };
 
+// Where a record goes, decided before anything it contributes is written (Resolver::place). The
+// store can then write the record row once, with its profile and resolution, instead of
+// inserting it and updating it after resolution.
+struct Placement {
+    struct Link {
+        store::StoredIdentifier id;
+        std::optional<store::ProfileId> match;  // the profile already holding it, if any
+    };
+    std::optional<store::ProfileId> profile;  // nullopt: no identifier could link the record
+    bool new_profile = false;                 // `profile` was made for this record
+    std::vector<Link> links;                  // the identifiers that link, by priority
+    std::vector<store::ProfileId> absorbed;   // profiles that merge into `profile`
+    nlohmann::json resolution;                // what records.resolution will say
+};
+
 // Thrown for an unmerge that cannot be done (unknown merge, already undone).
 class UnmergeError : public std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -52,9 +67,20 @@ class Resolver {
   public:
     explicit Resolver(Rules rules) : rules_(std::move(rules)) {}
 
-    // Runs inside the caller's store transaction (a RecordApplier or write_profiles).
+    // Runs inside the caller's store transaction (write_profiles): place, file the record with
+    // ProfileWriter::assign_record, then contribute.
     Outcome apply(const normalize::NormalizedRecord& record, store::RecordKey key,
                   store::ProfileWriter& writer, const ApplyOptions& options = {}) const;
+
+    // The two halves of apply, for a store that writes the record row in between (a
+    // RecordApplier). place() only reads, except that it creates the profile a record starts;
+    // contribute() merges, attaches the new identifiers and applies traits, event, order or
+    // consent. Both run in the same transaction, with nothing else written in between but the
+    // record row.
+    Placement place(const normalize::NormalizedRecord& record, store::ProfileWriter& writer,
+                    const ApplyOptions& options = {}) const;
+    void contribute(const normalize::NormalizedRecord& record, const Placement& placement,
+                    store::RecordKey key, store::ProfileWriter& writer) const;
 
     // Splits merge `merge_id`: the two identifiers it linked by are separated for good, and every
     // record of the merged profile is resolved again in its original order. Profiles get their

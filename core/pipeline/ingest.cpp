@@ -8,19 +8,26 @@ namespace cdphub::pipeline {
 
 namespace {
 
-// Hands each newly stored record's normalized form to the resolver, inside the transaction.
+// Hands each new record's normalized form to the resolver, inside the transaction: placed before
+// its row is written, contributing after.
 class ResolveApplier final : public store::RecordApplier {
   public:
     ResolveApplier(const identity::Resolver& resolver,
                    const std::vector<normalize::NormalizedRecord>& records)
         : resolver_(resolver), records_(records) {}
-    void apply(std::size_t index, store::RecordKey key, store::ProfileWriter& writer) override {
-        resolver_.apply(records_.at(index), key, writer);
+    store::RecordAssignment place(std::size_t index, store::ProfileWriter& writer) override {
+        placement_ = resolver_.place(records_.at(index), writer);
+        return {placement_.profile, placement_.resolution.dump()};
+    }
+    void contribute(std::size_t index, store::RecordKey key,
+                    store::ProfileWriter& writer) override {
+        resolver_.contribute(records_.at(index), placement_, key, writer);
     }
 
   private:
     const identity::Resolver& resolver_;
     const std::vector<normalize::NormalizedRecord>& records_;
+    identity::Placement placement_;  // of the record being committed
 };
 
 std::string text_of(const nlohmann::json& j) {

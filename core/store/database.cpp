@@ -166,7 +166,9 @@ int migrate(SQLite::Database& db, std::span<const Migration> migrations) {
 SQLite::Database open_database(const std::filesystem::path& path, const DatabaseOptions& options,
                                std::span<const Migration> migrations) {
     try {
-        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
+        SQLite::Database db(path,
+                            SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE |
+                                (options.externally_locked ? SQLite::OPEN_NOMUTEX : 0),
                             static_cast<int>(options.busy_timeout.count()));
         // Before any pragma that writes (journal_mode rewrites the header): a file from a newer
         // hub or another application is refused untouched.

@@ -150,12 +150,22 @@ class ProfileWriter {
     virtual const std::set<ProfileId>& changed_profiles() const = 0;
 };
 
-// Called by ProfileStore::commit_batch for each accepted record that was newly stored (not for
-// duplicates), in batch order, inside the batch's transaction. Throwing aborts the whole batch.
+// Where a new record is filed, written with its row (records.profile_id, resolved_profile_id and
+// resolution).
+struct RecordAssignment {
+    std::optional<ProfileId> profile;  // nullopt: no identifier could link it
+    std::string resolution;            // JSON text: what resolution did with its identifiers
+};
+
+// Called by ProfileStore::commit_batch for each accepted record that is new (not for duplicates),
+// in batch order, inside the batch's transaction, in two steps around the record row: place()
+// before it is written (decides its profile; may create one), contribute() after (writes what it
+// adds to the profile, which may refer to the row by `key`). Throwing aborts the whole batch.
 class RecordApplier {
   public:
     virtual ~RecordApplier() = default;
-    virtual void apply(std::size_t accepted_index, RecordKey key, ProfileWriter& writer) = 0;
+    virtual RecordAssignment place(std::size_t accepted_index, ProfileWriter& writer) = 0;
+    virtual void contribute(std::size_t accepted_index, RecordKey key, ProfileWriter& writer) = 0;
 };
 
 }  // namespace cdphub::store

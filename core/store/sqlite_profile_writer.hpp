@@ -25,6 +25,9 @@ class SqliteProfileWriter final : public ProfileWriter {
     void begin(std::string now);
     // Resets every cached statement (after a failure mid-step).
     void reset_statements();
+    // Marks `profile` changed in this unit and writes its updated_at once (the store calls it
+    // for the profile a new record row is filed under).
+    void touch(ProfileId profile);
 
     const std::string& now() const override { return now_; }
     std::optional<ProfileId> profile_of(const IdentifierValue& id) override;
@@ -65,7 +68,6 @@ class SqliteProfileWriter final : public ProfileWriter {
   private:
     struct Statements;
     struct MergeStatements;  // prepared on the first merge: many imports have none
-    void touch(ProfileId profile);
     void end_memberships(ProfileId profile);
 
     SQLite::Database& db_;

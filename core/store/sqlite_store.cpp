@@ -18,11 +18,17 @@ std::optional<std::string> optional_text(const SQLite::Column& c) {
     return c.getString();
 }
 
+// Every use of the store's connection is under SqliteStore::mutex_.
+DatabaseOptions locked_by_us(DatabaseOptions o) {
+    o.externally_locked = true;
+    return o;
+}
+
 class SqliteStore final : public SqliteProfileStore {
   public:
     SqliteStore(const std::filesystem::path& path, SqliteStoreOptions options)
         : options_(std::move(options)),
-          db_(open_database(path, options_.database)),
+          db_(open_database(path, locked_by_us(options_.database))),
           // Prepared once: the ingest path runs these per record, and preparing dominates
           // otherwise.
           insert_batch_(db_, "INSERT INTO ingest_batches (source, received_at) VALUES (?, ?)"),
@@ -34,6 +40,14 @@ class SqliteStore final : public SqliteProfileStore {
                          "INSERT INTO records (source, record_id, type, occurred_at, received_at, "
                          "batch_id, body) VALUES (?, ?, ?, ?, ?, ?, ?) "
                          "ON CONFLICT (source, record_id) DO NOTHING"),
+          // With an applier, a record is looked up first and written once, with its resolution,
+          // rather than inserted and then updated (a second write of the whole row).
+          record_exists_(db_, "SELECT 1 FROM records WHERE source = ? AND record_id = ?"),
+          insert_resolved_record_(
+              db_,
+              "INSERT INTO records (source, record_id, type, occurred_at, received_at, batch_id, "
+              "body, profile_id, resolved_profile_id, resolution) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)"),
           insert_rejected_(
               db_,
               "INSERT INTO rejected_records (source, record_id, reason_code, reason, "
@@ -56,8 +70,9 @@ class SqliteStore final : public SqliteProfileStore {
             return commit_locked(batch, applier);
         } catch (...) {
             // A statement that failed mid-step must be reset before its next use.
-            for (auto* s : {&insert_batch_, &finish_batch_, &drop_batch_, &insert_record_,
-                            &insert_rejected_, &upsert_cursor_})
+            for (auto* s :
+                 {&insert_batch_, &finish_batch_, &drop_batch_, &insert_record_, &record_exists_,
+                  &insert_resolved_record_, &insert_rejected_, &upsert_cursor_})
                 s->tryReset();
             writer_.reset_statements();
             rethrow_as_store_error("committing a batch of source '" + batch.source + "'");
@@ -289,7 +304,7 @@ class SqliteStore final : public SqliteProfileStore {
 
         for (std::size_t i = 0; i < batch.accepted.size(); ++i) {
             const auto& r = batch.accepted[i];
-            int changes = run(insert_record_, [&](SQLite::Statement& s) {
+            auto bind_record = [&](SQLite::Statement& s) {
                 s.bindNoCopy(1, batch.source);
                 s.bindNoCopy(2, r.record_id);
                 s.bindNoCopy(3, r.type);
@@ -300,9 +315,29 @@ class SqliteStore final : public SqliteProfileStore {
                 s.bindNoCopy(5, now);
                 s.bind(6, batch_id);
                 s.bindNoCopy(7, r.body);
+            };
+            if (!applier) {
+                int changes = run(insert_record_, bind_record);
+                ++(changes > 0 ? result.inserted : result.duplicates);
+                continue;
+            }
+            if (exists(batch.source, r.record_id)) {
+                ++result.duplicates;
+                continue;
+            }
+            const auto assignment = applier->place(i, writer_);
+            run(insert_resolved_record_, [&](SQLite::Statement& s) {
+                bind_record(s);
+                if (assignment.profile)
+                    s.bind(8, *assignment.profile);
+                else
+                    s.bind(8);
+                s.bindNoCopy(9, assignment.resolution);
             });
-            ++(changes > 0 ? result.inserted : result.duplicates);
-            if (changes > 0 && applier) applier->apply(i, db_.getLastInsertRowid(), writer_);
+            const RecordKey key = db_.getLastInsertRowid();
+            if (assignment.profile) writer_.touch(*assignment.profile);
+            ++result.inserted;
+            applier->contribute(i, key, writer_);
         }
 
         for (const auto& r : batch.rejected) {
@@ -356,6 +391,16 @@ class SqliteStore final : public SqliteProfileStore {
         return result;
     }
 
+    bool exists(const std::string& source, const std::string& record_id) {
+        auto& q = record_exists_;
+        q.bindNoCopy(1, source);
+        q.bindNoCopy(2, record_id);
+        const bool found = q.executeStep();
+        q.reset();
+        q.clearBindings();
+        return found;
+    }
+
     // Binds, executes and resets a cached write statement; returns the rows it changed.
     template <typename Bind>
     static int run(SQLite::Statement& s, Bind&& bind) {
@@ -385,6 +430,8 @@ class SqliteStore final : public SqliteProfileStore {
     SQLite::Statement finish_batch_;
     SQLite::Statement drop_batch_;
     SQLite::Statement insert_record_;
+    SQLite::Statement record_exists_;
+    SQLite::Statement insert_resolved_record_;
     SQLite::Statement insert_rejected_;
     SQLite::Statement upsert_cursor_;
     SQLite::Statement select_cursor_;
