@@ -103,11 +103,18 @@ std::string bearer(const plugin_host::WebhookRequest& r) {
 }  // namespace
 
 AdminApi::AdminApi(AdminDeps deps, std::string token, bool metrics_public)
-    : deps_(deps), token_(std::move(token)), metrics_public_(metrics_public) {}
+    : deps_(deps),
+      token_(std::make_shared<const std::string>(std::move(token))),
+      metrics_public_(metrics_public) {}
+
+void AdminApi::set_credentials(std::string token, bool metrics_public) {
+    token_.store(std::make_shared<const std::string>(std::move(token)));
+    metrics_public_.store(metrics_public);
+}
 
 WebhookReply AdminApi::handle(const plugin_host::WebhookRequest& http) {
     const bool metrics = http.path == "/metrics";
-    if (!(metrics && metrics_public_) && !token_matches(bearer(http), token_)) {
+    if (!(metrics && metrics_public_.load()) && !token_matches(bearer(http), *token_.load())) {
         auto r = error_reply(401, "unauthorized",
                              "send the admin token (hub.json admin_api.token) as "
                              "'Authorization: Bearer <token>'");

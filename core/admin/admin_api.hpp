@@ -3,6 +3,7 @@
 // OpenAPI file docs/admin-api.yaml.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,6 +35,9 @@ class AdminApi {
     // Any request under /admin/ or /metrics; thread-safe (the server calls it from a pool).
     server::WebhookReply handle(const plugin_host::WebhookRequest& request);
 
+    // Replaces the token and the /metrics setting (a SIGHUP reload); later requests use them.
+    void set_credentials(std::string token, bool metrics_public);
+
     // As the server wants it.
     server::AdminHandler handler() {
         return [this](const plugin_host::WebhookRequest& r) { return handle(r); };
@@ -45,8 +49,8 @@ class AdminApi {
     server::WebhookReply route(const Request& r);
 
     AdminDeps deps_;
-    std::string token_;
-    bool metrics_public_;
+    std::atomic<std::shared_ptr<const std::string>> token_;
+    std::atomic<bool> metrics_public_;
     // The segment engine and the ingestor keep state between calls: one admin call at a time
     // uses them.
     std::mutex engine_mu_;

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <tuple>
 
 #include "admin/admin_api.hpp"
 #include "cli/commands.hpp"
@@ -37,6 +38,8 @@ struct Running {
     std::unique_ptr<delivery::DeliveryService> delivery;  // one worker per destination
     std::vector<scheduler::Task> tasks;                   // until begin()
     std::vector<std::string> realtime_activations;        // planned after each ingest batch
+    manifest::HubConfig hub;                              // hub.json as loaded
+    std::filesystem::path root;                           // the manifest folder
     std::unique_ptr<scheduler::Scheduler> scheduler;      // last: stops before what it uses goes
 
     // Profiles the ingest API's processor just changed: real-time segment evaluation with this
@@ -193,6 +196,8 @@ std::optional<Running> prepare(const GlobalOptions& g, bool initial) {
              }});
     }
     add_activations(l, r, log);
+    r.hub = l.manifests.hub;
+    r.root = l.manifests.root;
     return r;
 }
 
@@ -254,13 +259,14 @@ struct AdminService {
     std::unique_ptr<admin::AdminApi> api;
 };
 
-std::optional<AdminService> open_admin(const GlobalOptions& g, const manifest::ManifestSet& m,
-                                       DaemonView& view) {
+// The admin token of hub.json, resolved and checked; nullopt (logged) if it is unusable.
+std::optional<std::string> admin_token(const manifest::AdminApiConfig& config,
+                                       const std::filesystem::path& root) {
     auto log = logging::get("hub");
-    auto token = secrets::resolve(m.hub.admin_api->token, m.root);
+    auto token = secrets::resolve(config.token, root);
     if (!token.value) {
         log->error("admin_api: the admin token cannot be read ({}): {}",
-                   secrets::describe(m.hub.admin_api->token), token.error);
+                   secrets::describe(config.token), token.error);
         return std::nullopt;
     }
     if (token.value->size() < 16) {
@@ -269,6 +275,13 @@ std::optional<AdminService> open_admin(const GlobalOptions& g, const manifest::M
             "one (e.g. openssl rand -hex 32)");
         return std::nullopt;
     }
+    return std::move(*token.value);
+}
+
+std::optional<AdminService> open_admin(const GlobalOptions& g, const manifest::ManifestSet& m,
+                                       DaemonView& view) {
+    auto token = admin_token(*m.hub.admin_api, m.root);
+    if (!token) return std::nullopt;
     auto e = open_engine(g);
     if (!e) return std::nullopt;
     AdminService a;
@@ -276,8 +289,51 @@ std::optional<AdminService> open_admin(const GlobalOptions& g, const manifest::M
     a.api = std::make_unique<admin::AdminApi>(
         admin::AdminDeps{*a.engine->store, *a.engine->normalizer, *a.engine->segments,
                          *a.engine->ingestor, view},
-        *token.value, m.hub.admin_api->metrics_public);
+        std::move(*token), m.hub.admin_api->metrics_public);
     return a;
+}
+
+// What a reload changes of the HTTP side: the write keys and the admin token take effect at
+// once; they are resolved before anything is swapped, so that a key file that cannot be read
+// refuses the reload as an invalid manifest does. The listener, the inbox and whether the two
+// APIs run at all are fixed at start.
+struct Credentials {
+    std::optional<server::WriteKeys> write_keys;  // when the ingest API runs
+    std::optional<std::string> admin_token;       // when the admin API runs and hub.json has it
+    bool metrics_public = true;
+};
+
+std::optional<Credentials> reload_credentials(const Running& now, const Running& next,
+                                              bool ingest_runs, bool admin_runs) {
+    auto log = logging::get("hub");
+    Credentials c;
+    if (ingest_runs) {
+        try {
+            c.write_keys = server::resolve_write_keys(
+                next.hub.ingest_api.value_or(manifest::IngestApiConfig{}), next.root);
+        } catch (const std::exception& e) {
+            log->error("{}", secrets::redact(e.what()));
+            return std::nullopt;
+        }
+    }
+    if (admin_runs && next.hub.admin_api) {
+        c.admin_token = admin_token(*next.hub.admin_api, next.root);
+        if (!c.admin_token) return std::nullopt;
+        c.metrics_public = next.hub.admin_api->metrics_public;
+    }
+    const auto listener = [](const Running& r) {
+        const auto a = r.hub.ingest_api.value_or(manifest::IngestApiConfig{});
+        return std::make_tuple(r.hub.ingest_api.has_value(), r.hub.admin_api.has_value(), a.address,
+                               a.port, a.threads, a.durability_full, a.max_queued_events,
+                               a.max_backlog_events, a.read_timeout, a.retry_after_seconds,
+                               r.hub.data_dir);
+    };
+    if (listener(now) != listener(next))
+        log->warn(
+            "hub.json: only the write keys and the admin token apply on a reload; the changed "
+            "listener, inbox or data_dir settings (or adding or removing ingest_api or "
+            "admin_api) take effect when the hub is restarted");
+    return c;
 }
 
 }  // namespace
@@ -351,6 +407,13 @@ int cmd_run(const GlobalOptions& g) {
             // the new one's schedules start, so no instance ever runs twice at once.
             auto next = prepare(g, false);
             if (!next) continue;
+            auto credentials =
+                reload_credentials(*running, *next, ingest != nullptr, admin_service.has_value());
+            if (!credentials) {
+                log->error(
+                    "hub.json's credentials are unusable; keeping the running configuration");
+                continue;
+            }
             {
                 auto hold = view.lock();  // no admin call sees a half-swapped configuration
                 running->stop();
@@ -358,6 +421,11 @@ int cmd_run(const GlobalOptions& g) {
                 running->begin();
             }
             if (ingest) ingest->webhooks().set_connectors(running->connectors);
+            if (ingest && credentials->write_keys)
+                ingest->set_write_keys(std::move(*credentials->write_keys));
+            if (admin_service && credentials->admin_token)
+                admin_service->api->set_credentials(std::move(*credentials->admin_token),
+                                                    credentials->metrics_public);
             log->info("reloaded: {} connectors", running->connectors.size());
             continue;
         }

@@ -32,6 +32,7 @@ struct Server::Impl {
           counters(c),
           webhooks(std::move(w)),
           admin(std::move(a)),
+          write_keys(std::make_shared<const WriteKeys>(options.write_keys)),
           ioc(std::max(1, options.threads)),
           acceptor(net::make_strand(ioc)) {}
 
@@ -42,6 +43,8 @@ struct Server::Impl {
     Counters& counters;
     WebhookHandler webhooks;
     AdminHandler admin;
+    // Swapped as a whole by set_write_keys (a reload); each request reads one consistent set.
+    std::atomic<std::shared_ptr<const WriteKeys>> write_keys;
     net::io_context ioc;
     tcp::acceptor acceptor;
     // Plugin calls and store reads block; keep them off the I/O threads.
@@ -181,9 +184,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
     void track(const std::string& route, const http::request<http::string_body>& req) {
         auto auth = req[http::field::authorization];
+        const auto keys = server_.write_keys.load();
         auto outcome =
             handle_tracking(route, req.body(), std::string_view(auth.data(), auth.size()),
-                            server_.options, std::chrono::system_clock::now());
+                            server_.options, *keys, std::chrono::system_clock::now());
         if (auto* r = std::get_if<ImmediateReply>(&outcome)) {
             if (r->status == 401)
                 ++server_.counters.unauthorized;
@@ -430,6 +434,10 @@ unsigned short Server::port() const {
     beast::error_code ec;
     auto ep = impl_->acceptor.local_endpoint(ec);
     return ec ? 0 : ep.port();
+}
+
+void Server::set_write_keys(WriteKeys keys) {
+    impl_->write_keys.store(std::make_shared<const WriteKeys>(std::move(keys)));
 }
 
 void Server::stop(std::chrono::milliseconds grace) {

@@ -33,6 +33,8 @@ class Server {
     void start();
     // The bound port (after start()).
     unsigned short port() const;
+    // Replaces the write keys (a SIGHUP reload): requests read from now on use the new set.
+    void set_write_keys(WriteKeys keys);
 
     // Graceful stop: /readyz turns 503 and new connections are refused; requests already read
     // get their answers (waiting for their inbox commit) for up to `grace`; then the I/O threads

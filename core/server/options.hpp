@@ -16,12 +16,15 @@
 
 namespace cdphub::server {
 
+// Write key -> the source its events are filed under.
+using WriteKeys = std::map<std::string, std::string, std::less<>>;
+
 struct ServerOptions {
     std::string address = "127.0.0.1";
     unsigned short port = 8088;  // 0: any free port (tests); Server::port() tells which
     int threads = 2;             // I/O threads
-    // Write key -> the source its events are filed under.
-    std::map<std::string, std::string, std::less<>> write_keys;
+    // The keys at start; Server::set_write_keys replaces them while it runs.
+    WriteKeys write_keys;
 
     std::size_t max_event_bytes = 32 * 1024;   // one event; the whole body of /v1/<type>
     std::size_t max_batch_bytes = 500 * 1024;  // the body of /v1/batch

@@ -7,6 +7,22 @@
 
 namespace cdphub::server {
 
+WriteKeys resolve_write_keys(const manifest::IngestApiConfig& config,
+                             const std::filesystem::path& manifest_root) {
+    WriteKeys keys;
+    for (const auto& [source, ref] : config.write_keys) {
+        auto r = secrets::resolve(ref, manifest_root);
+        if (!r.value)
+            throw std::runtime_error("ingest_api: the write key of source '" + source +
+                                     "' cannot be read (" + secrets::describe(ref) +
+                                     "): " + r.error);
+        if (!keys.emplace(*r.value, source).second)
+            throw std::runtime_error("ingest_api: source '" + source +
+                                     "' has the same write key as another source");
+    }
+    return keys;
+}
+
 IngestService::IngestService(const manifest::IngestApiConfig& config,
                              const std::filesystem::path& data_dir,
                              const std::filesystem::path& manifest_root, store::ProfileStore& store,
@@ -21,16 +37,7 @@ IngestService::IngestService(const manifest::IngestApiConfig& config,
     so.threads = config.threads;
     so.read_timeout = config.read_timeout;
     so.retry_after_seconds = config.retry_after_seconds;
-    for (const auto& [source, ref] : config.write_keys) {
-        auto r = secrets::resolve(ref, manifest_root);
-        if (!r.value)
-            throw std::runtime_error("ingest_api: the write key of source '" + source +
-                                     "' cannot be read (" + secrets::describe(ref) +
-                                     "): " + r.error);
-        if (!so.write_keys.emplace(*r.value, source).second)
-            throw std::runtime_error("ingest_api: source '" + source +
-                                     "' has the same write key as another source");
-    }
+    so.write_keys = resolve_write_keys(config, manifest_root);
     InboxOptions io;
     io.durability = config.durability_full ? store::Durability::full : store::Durability::normal;
     io.max_queued_events = static_cast<std::size_t>(config.max_queued_events);

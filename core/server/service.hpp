@@ -16,6 +16,11 @@
 
 namespace cdphub::server {
 
+// The write keys of hub.json's ingest_api, resolved (files, environment). Throws
+// std::runtime_error naming the source whose key cannot be read or is shared with another source.
+WriteKeys resolve_write_keys(const manifest::IngestApiConfig& config,
+                             const std::filesystem::path& manifest_root);
+
 class IngestService {
   public:
     // Resolves the write keys, opens <data_dir>/inbox.db, starts the processor and the server.
@@ -28,6 +33,8 @@ class IngestService {
     ~IngestService();
 
     WebhookRouter& webhooks() { return router_; }
+    // Replaces the write keys (SIGHUP): keys removed from hub.json stop working at once.
+    void set_write_keys(WriteKeys keys) { server_->set_write_keys(std::move(keys)); }
     unsigned short port() const { return server_->port(); }
     const Counters& counters() const { return counters_; }
     const Inbox& inbox() const { return *inbox_; }

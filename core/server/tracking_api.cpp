@@ -34,6 +34,13 @@ std::string stored_body(json& doc, std::string_view body) {
 TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
                                 std::string_view authorization, const ServerOptions& options,
                                 std::chrono::system_clock::time_point received_at) {
+    return handle_tracking(route, body, authorization, options, options.write_keys, received_at);
+}
+
+TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
+                                std::string_view authorization, const ServerOptions& options,
+                                const WriteKeys& keys,
+                                std::chrono::system_clock::time_point received_at) {
     const bool batch = route == "batch";
     const std::size_t limit = batch ? options.max_batch_bytes : options.max_event_bytes;
     if (body.size() > limit)
@@ -46,8 +53,8 @@ TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
     auto credentials = parse_authorization(authorization);
     auto key = write_key_of(credentials, doc);
     if (!key) return error(401, "no write key: send Authorization: Basic base64(writeKey:)");
-    auto source = options.write_keys.find(*key);
-    if (source == options.write_keys.end()) return error(401, "unknown write key");
+    auto source = keys.find(*key);
+    if (source == keys.end()) return error(401, "unknown write key");
 
     const auto received_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(received_at.time_since_epoch())

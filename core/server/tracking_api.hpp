@@ -32,6 +32,12 @@ using TrackingOutcome = std::variant<ImmediateReply, AcceptedEvents>;
 // `route` is "batch" or an event type ("track", ...); `authorization` the header's value.
 // Accepted events are one inbox entry holding the request's body as received and its route;
 // the processor turns it into canonical records with canonical_records().
+// `keys` are the write keys in force (they change on a reload); the other overload uses
+// options.write_keys.
+TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
+                                std::string_view authorization, const ServerOptions& options,
+                                const WriteKeys& keys,
+                                std::chrono::system_clock::time_point received_at);
 TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
                                 std::string_view authorization, const ServerOptions& options,
                                 std::chrono::system_clock::time_point received_at);

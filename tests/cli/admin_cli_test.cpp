@@ -11,6 +11,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -228,6 +229,90 @@ TEST_F(AdminCli, RealtimeActivationQueuesAnEventsProfileAtOnce) {
     EXPECT_THAT(csv, HasSubstr("548f86ad64250ff1e2d15298f580e62fc10d7b7a9fe72dd90f8fa74cd2750e38"))
         << test::read_text(log_);
     ASSERT_TRUE(stop()) << test::read_text(log_);
+}
+
+}  // namespace
+}  // namespace cdphub
+
+namespace cdphub {
+namespace {
+
+// Rotating credentials: a SIGHUP with new write keys and a new admin token in their files
+// applies both at once (the old ones stop working); a reload whose key file cannot be read is
+// refused and the keys in force stay.
+TEST_F(AdminCli, SighupRotatesWriteKeysAndTheAdminToken) {
+    dir_.write("m/keys/web", "wk-first-0123");
+    dir_.write("m/keys/admin", "adm-first-token-0123456789");
+    auto hub = [&](const std::string& web_key_file) {
+        dir_.write("m/hub.json", R"j({"data_dir": "../var",
+            "ingest_api": {"listen": "127.0.0.1:)j" +
+                                     std::to_string(port_) + R"j(",
+                "sources": {"web": {"write_key": {"file": ")j" +
+                                     web_key_file + R"j("}}}},
+            "admin_api": {"token": {"file": "keys/admin"}}})j");
+    };
+    hub("keys/web");
+    ASSERT_TRUE(start()) << test::read_text(log_);  // start() polls with kToken: not this one
+    auto status_with = [&](const std::string& token) {
+        auto r = call("GET", "/admin/v1/status", token);
+        return r.ok() ? r.response().status : 0;
+    };
+    auto track_with = [&](const std::string& key) {
+        http::Request event;
+        event.method = "POST";
+        event.url = "http://127.0.0.1:" + std::to_string(port_) + "/v1/track";
+        event.headers.emplace_back("Authorization", "Bearer " + key);
+        event.headers.emplace_back("Content-Type", "application/json");
+        event.body = R"({"userId": "u1", "event": "Signed Up"})";
+        event.rate_limited = false;
+        auto r = client_.perform(event);
+        return r.ok() ? r.response().status : 0;
+    };
+    auto wait_for = [](const std::function<bool()>& done) {
+        for (int i = 0; i < 400; ++i) {
+            if (done()) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return false;
+    };
+    ASSERT_TRUE(wait_for([&] { return status_with("adm-first-token-0123456789") == 200; }))
+        << test::read_text(log_);
+    EXPECT_EQ(track_with("wk-first-0123"), 200);
+
+    dir_.write("m/keys/web", "wk-second-4567");
+    dir_.write("m/keys/admin", "adm-second-token-9876543210");
+    ::kill(pid_, SIGHUP);
+    ASSERT_TRUE(wait_for([&] { return status_with("adm-second-token-9876543210") == 200; }))
+        << test::read_text(log_);
+    EXPECT_EQ(status_with("adm-first-token-0123456789"), 401);
+    EXPECT_EQ(track_with("wk-second-4567"), 200);
+    EXPECT_EQ(track_with("wk-first-0123"), 401);
+
+    // A key file that cannot be read: the reload is refused, the keys in force keep working.
+    hub("keys/missing");
+    ::kill(pid_, SIGHUP);
+    ASSERT_TRUE(wait_for([&] {
+        return test::read_text(log_).find("credentials are unusable") != std::string::npos;
+    })) << test::read_text(log_);
+    EXPECT_EQ(track_with("wk-second-4567"), 200);
+    EXPECT_EQ(status_with("adm-second-token-9876543210"), 200);
+
+    // Listener settings need a restart, and the log says so.
+    dir_.write("m/hub.json", R"j({"data_dir": "../var",
+        "ingest_api": {"listen": "127.0.0.1:)j" +
+                                 std::to_string(port_) + R"j(", "threads": 3,
+            "sources": {"web": {"write_key": {"file": "keys/web"}}}},
+        "admin_api": {"token": {"file": "keys/admin"}}})j");
+    ::kill(pid_, SIGHUP);
+    ASSERT_TRUE(wait_for([&] {
+        return test::read_text(log_).find("take effect when the hub is restarted") !=
+               std::string::npos;
+    })) << test::read_text(log_);
+    EXPECT_TRUE(stop());
+    const auto log = test::read_text(log_);
+    for (const char* secret :
+         {"wk-first-0123", "wk-second-4567", "adm-first-token", "adm-second-token"})
+        EXPECT_THAT(log, Not(HasSubstr(secret)));
 }
 
 }  // namespace
