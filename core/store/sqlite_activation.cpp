@@ -304,7 +304,7 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding,
         // the binding requires it, and their mapped fields.
         std::string sql =
             "INSERT INTO diff_target (profile_id, payload) SELECT m.profile_id, " + payload +
-            " FROM diff_candidates c JOIN segment_memberships m ON m.segment_id = ? AND "
+            " FROM diff_candidates c CROSS JOIN segment_memberships m ON m.segment_id = ? AND "
             "m.profile_id = c.profile_id AND m.exited_at IS NULL";
         if (b.purpose)
             sql +=
@@ -327,14 +327,24 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding,
     diff.exec();
     d.diff_id = db.getLastInsertRowid();
 
-    // Each step uses some of ?1 diff id, ?2 binding id, ?3 now. SQLite counts parameters up to
-    // the highest index used, so binding every index up to that count is always valid.
+    // Where this diff's outbox rows start: the state is brought up to date from them below, so
+    // that each comparison with the state is made once.
+    const std::int64_t first_change =
+        db.execAndGet("SELECT ifnull(max(id), 0) FROM activation_changes").getInt64();
+
+    // The candidates and targets are the churn; the state and the memberships are the whole
+    // segment. CROSS JOIN makes SQLite loop over the small side and look the other up by key:
+    // left to choose, it scanned every member of the binding (2.2 s at 1M members, 1% churn).
+    // Each step uses some of ?1 diff id, ?2 binding id, ?3 now, ?4 first_change. SQLite counts
+    // parameters up to the highest index used, so binding every index up to that count is
+    // always valid.
     auto run = [&](const char* sql) {
         SQLite::Statement s(db, sql);
         const int n = s.getBindParameterCount();
         if (n >= 1) s.bind(1, d.diff_id);
         if (n >= 2) s.bind(2, b.id);
         if (n >= 3) s.bind(3, now);
+        if (n >= 4) s.bind(4, first_change);
         return static_cast<std::int64_t>(s.exec());
     };
     // Exits carry the payload the destination was last given, so it can find the person.
@@ -343,26 +353,26 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding,
             "SELECT ?1, ?2, st.profile_id, 'exit', st.payload FROM activation_state st WHERE "
             "st.binding_id = ?2 AND st.profile_id IN (SELECT profile_id FROM diff_candidates) AND "
             "st.profile_id NOT IN (SELECT profile_id FROM diff_target) ORDER BY st.profile_id");
-    run("DELETE FROM activation_state WHERE binding_id = ?2 AND profile_id IN (SELECT "
-        "profile_id FROM diff_candidates) AND profile_id NOT IN (SELECT profile_id FROM "
-        "diff_target)");
     d.changed =
         run("INSERT INTO activation_changes (diff_id, binding_id, profile_id, op, payload) "
-            "SELECT ?1, ?2, t.profile_id, 'update', t.payload FROM diff_target t JOIN "
+            "SELECT ?1, ?2, t.profile_id, 'update', t.payload FROM diff_target t CROSS JOIN "
             "activation_state st ON st.binding_id = ?2 AND st.profile_id = t.profile_id WHERE "
             "t.payload IS NOT st.payload ORDER BY t.profile_id");
-    run("UPDATE activation_state SET payload = t.payload, planned_at = ?3 FROM diff_target t "
-        "WHERE activation_state.binding_id = ?2 AND activation_state.profile_id = t.profile_id "
-        "AND activation_state.payload IS NOT t.payload");
     d.entered =
         run("INSERT INTO activation_changes (diff_id, binding_id, profile_id, op, payload) "
             "SELECT ?1, ?2, t.profile_id, 'enter', t.payload FROM diff_target t WHERE NOT EXISTS "
             "(SELECT 1 FROM activation_state st WHERE st.binding_id = ?2 AND st.profile_id = "
             "t.profile_id) ORDER BY t.profile_id");
+    // The state becomes what the destination holds once these changes are delivered.
+    run("DELETE FROM activation_state WHERE binding_id = ?2 AND profile_id IN (SELECT profile_id "
+        "FROM activation_changes WHERE id > ?4 AND op = 'exit')");
+    run("UPDATE activation_state SET payload = (SELECT t.payload FROM diff_target t WHERE "
+        "t.profile_id = activation_state.profile_id), planned_at = ?3 WHERE binding_id = ?2 AND "
+        "profile_id IN (SELECT profile_id FROM activation_changes WHERE id > ?4 AND "
+        "op = 'update')");
     run("INSERT INTO activation_state (binding_id, profile_id, payload, planned_at) "
-        "SELECT ?2, t.profile_id, t.payload, ?3 FROM diff_target t WHERE NOT EXISTS (SELECT 1 "
-        "FROM activation_state st WHERE st.binding_id = ?2 AND st.profile_id = t.profile_id) "
-        "");
+        "SELECT ?2, profile_id, payload, ?3 FROM activation_changes WHERE id > ?4 AND "
+        "op = 'enter'");
     db.exec("DELETE FROM diff_target");
     db.exec("DELETE FROM diff_candidates");
     {
