@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "daemon_process.hpp"
 #include "http/client.hpp"
 #include "run_cdphub.hpp"
 #include "test_util.hpp"
@@ -45,9 +46,6 @@ class AdminCli : public ::testing::Test {
             R"({"type":"identify","record_id":"r2","occurred_at":"2024-05-01T10:00:00Z","identifiers":{"phone":"030 23125000"}})"
             "\n");
     }
-    void TearDown() override {
-        if (pid_ > 0) ::kill(pid_, SIGKILL);
-    }
 
     std::string m() const {
         return "-m " + (dir_.path() / "m").string() + " -P " + CDPHUB_PLUGIN_DIR + " ";
@@ -56,28 +54,12 @@ class AdminCli : public ::testing::Test {
     // Starts `cdphub run` in the background and waits until it answers.
     bool start(const std::string& env = "") {
         log_ = dir_.path() / "run.log";
-        auto r = cdphub(m() + "run > " + log_.string() + " 2>&1 & echo $!",
-                        std::string("CDPHUB_TEST_ADMIN_TOKEN=") + kToken + " " + env);
-        pid_ = std::atoi(r.out.c_str());
-        for (int i = 0; i < 600 && pid_ > 0; ++i) {
-            auto s = get("/admin/v1/status");
-            if (s.ok()) return true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        return false;
+        return daemon_.start(std::string("CDPHUB_TEST_ADMIN_TOKEN=") + kToken + " " + env + " " +
+                                 CDPHUB_EXE + " " + m() + "run > " + log_.string() + " 2>&1",
+                             [&] { return get("/admin/v1/status").ok(); });
     }
     // SIGTERM, then waits for the process to go; true if it did.
-    bool stop() {
-        ::kill(pid_, SIGTERM);
-        for (int i = 0; i < 600; ++i) {
-            if (::kill(pid_, 0) != 0) {
-                pid_ = 0;
-                return true;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        return false;
-    }
+    bool stop() { return daemon_.stop(); }
 
     http::Result call(const std::string& method, const std::string& path,
                       const std::string& token = kToken) {
@@ -97,7 +79,7 @@ class AdminCli : public ::testing::Test {
 
     test::TempDir dir_;
     unsigned short port_ = 0;
-    int pid_ = 0;
+    test::DaemonProcess daemon_;
     std::filesystem::path log_;
     http::Client client_{[] {
         http::ClientOptions o;
@@ -281,7 +263,7 @@ TEST_F(AdminCli, SighupRotatesWriteKeysAndTheAdminToken) {
 
     dir_.write("m/keys/web", "wk-second-4567");
     dir_.write("m/keys/admin", "adm-second-token-9876543210");
-    ::kill(pid_, SIGHUP);
+    daemon_.signal(SIGHUP);
     ASSERT_TRUE(wait_for([&] { return status_with("adm-second-token-9876543210") == 200; }))
         << test::read_text(log_);
     EXPECT_EQ(status_with("adm-first-token-0123456789"), 401);
@@ -290,7 +272,7 @@ TEST_F(AdminCli, SighupRotatesWriteKeysAndTheAdminToken) {
 
     // A key file that cannot be read: the reload is refused, the keys in force keep working.
     hub("keys/missing");
-    ::kill(pid_, SIGHUP);
+    daemon_.signal(SIGHUP);
     ASSERT_TRUE(wait_for([&] {
         return test::read_text(log_).find("credentials are unusable") != std::string::npos;
     })) << test::read_text(log_);
@@ -303,7 +285,7 @@ TEST_F(AdminCli, SighupRotatesWriteKeysAndTheAdminToken) {
                                  std::to_string(port_) + R"j(", "threads": 3,
             "sources": {"web": {"write_key": {"file": "keys/web"}}}},
         "admin_api": {"token": {"file": "keys/admin"}}})j");
-    ::kill(pid_, SIGHUP);
+    daemon_.signal(SIGHUP);
     ASSERT_TRUE(wait_for([&] {
         return test::read_text(log_).find("take effect when the hub is restarted") !=
                std::string::npos;

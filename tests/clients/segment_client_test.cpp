@@ -25,6 +25,7 @@
 #include <sstream>
 #include <thread>
 
+#include "daemon_process.hpp"
 #include "http/client.hpp"
 #include "normalize/time.hpp"
 #include "store/sqlite_store.hpp"
@@ -44,24 +45,6 @@ const std::vector<std::string> kMessageIds = {
     "segclient-bob-identify-web", "segclient-bob-identify-phone", "segclient-bob-screen",
     "segclient-bob-group",        "segclient-bob-subscribed",     "segclient-cara-played",
     "segclient-cara-page",        "segclient-ann-alias",          "segclient-ann-order"};
-
-struct Output {
-    int code = -1;
-    std::string text;  // stdout and stderr together
-};
-
-// Runs a shell command and collects what it prints.
-Output shell(const std::string& command) {
-    Output o;
-    FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-    if (p == nullptr) return o;
-    std::array<char, 4096> buf{};
-    size_t n;
-    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) o.text.append(buf.data(), n);
-    int status = ::pclose(p);
-    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return o;
-}
 
 std::string url_encode(std::string_view s) {
     std::string out;
@@ -94,7 +77,7 @@ class SegmentClient : public ::testing::Test {
     void SetUp() override {
         // The fixture installs the library; without it there is nothing to test, which must
         // show as a failure, never as a pass.
-        auto node = shell("command -v node");
+        auto node = test::shell("command -v node");
         ASSERT_EQ(node.code, 0) << "node is not on PATH: the segment client tests need Node.js 18+"
                                    " and npm (scripts/install-deps.sh installs them)";
         ASSERT_TRUE(std::filesystem::exists(std::filesystem::path(CDPHUB_CLIENTS_DIR) /
@@ -108,43 +91,25 @@ class SegmentClient : public ::testing::Test {
                 "sources": {"web": {"write_key": {"env": "CDPHUB_TEST_WRITE_KEY"}}}},
             "admin_api": {"token": {"env": "CDPHUB_TEST_ADMIN_TOKEN"}}})j");
     }
-    void TearDown() override {
-        if (pid_ > 0) ::kill(pid_, SIGKILL);
-    }
 
     std::string host() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
     // Starts `cdphub run` in the background and waits until its admin API answers.
     bool start() {
         log_ = dir_.path() / "run.log";
-        auto r =
-            shell(std::string("CDPHUB_TEST_WRITE_KEY=") + kWriteKey +
-                  " CDPHUB_TEST_ADMIN_TOKEN=" + kAdminToken + " " + CDPHUB_EXE + " -m " +
-                  (dir_.path() / "m").string() + " run > " + log_.string() + " 2>&1 & echo $!");
-        pid_ = std::atoi(r.text.c_str());
-        for (int i = 0; i < 600 && pid_ > 0; ++i) {
-            if (get("/admin/v1/status").ok()) return true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        return false;
+        return daemon_.start(std::string("CDPHUB_TEST_WRITE_KEY=") + kWriteKey +
+                                 " CDPHUB_TEST_ADMIN_TOKEN=" + kAdminToken + " " + CDPHUB_EXE +
+                                 " -m " + (dir_.path() / "m").string() + " run > " + log_.string() +
+                                 " 2>&1",
+                             [&] { return get("/admin/v1/status").ok(); });
     }
     // SIGTERM (the processor drains the inbox first), then waits for the process to go.
-    bool stop() {
-        ::kill(pid_, SIGTERM);
-        for (int i = 0; i < 1200; ++i) {
-            if (::kill(pid_, 0) != 0) {
-                pid_ = 0;
-                return true;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        return false;
-    }
+    bool stop() { return daemon_.stop(); }
 
     // The library's process: send_events.js with this hub's address and a write key.
-    Output send(const std::string& write_key = kWriteKey) {
-        return shell("cd " + std::string(CDPHUB_CLIENTS_DIR) + " && node send_events.js " + host() +
-                     " " + write_key);
+    test::ShellOutput send(const std::string& write_key = kWriteKey) {
+        return test::shell("cd " + std::string(CDPHUB_CLIENTS_DIR) + " && node send_events.js " +
+                           host() + " " + write_key);
     }
 
     http::Result get(const std::string& path) {
@@ -179,7 +144,7 @@ class SegmentClient : public ::testing::Test {
 
     test::TempDir dir_;
     unsigned short port_ = 0;
-    int pid_ = 0;
+    test::DaemonProcess daemon_;
     std::filesystem::path log_;
     http::Client client_{[] {
         http::ClientOptions o;
