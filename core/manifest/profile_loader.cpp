@@ -8,6 +8,7 @@
 #include <cctype>
 #include <map>
 #include <optional>
+#include <regex>
 #include <system_error>
 #include <tuple>
 
@@ -35,12 +36,6 @@ constexpr const char* kDefaultBlockedDescription =
     "all-zero values, (null), [object Object], test@test.com, no-email/no-reply style addresses, "
     "and addresses at example.com, example.org and example.net";
 
-std::shared_ptr<const std::regex> compile(const std::string& pattern, bool case_insensitive) {
-    auto flags = std::regex::ECMAScript | std::regex::optimize;
-    if (case_insensitive) flags |= std::regex::icase;
-    return std::make_shared<const std::regex>(pattern, flags);
-}
-
 }  // namespace
 
 std::string_view to_string(TraitStrategy strategy) {
@@ -62,7 +57,7 @@ bool BlockedValue::applies_to(std::string_view type) const {
 }
 
 bool BlockedValue::blocks(std::string_view type, const std::string& value) const {
-    return regex && applies_to(type) && std::regex_match(value, *regex);
+    return regex && applies_to(type) && regex->full_match(value);
 }
 
 std::vector<IdentifierRule> IdentityRules::default_identifiers() {
@@ -78,7 +73,7 @@ std::vector<BlockedValue> IdentityRules::default_blocked_values() {
     BlockedValue b;
     b.pattern = kDefaultBlockedPattern;
     b.description = kDefaultBlockedDescription;
-    b.regex = compile(b.pattern, true);
+    b.regex = PatternMatcher::compile(b.pattern, true);
     return {std::move(b)};
 }
 
@@ -311,7 +306,7 @@ void read_blocked_values(const Json& list, FileContext& f, IdentityRules& rules)
             }
         }
         try {
-            b.regex = compile(b.pattern, b.case_insensitive);
+            b.regex = PatternMatcher::compile(b.pattern, b.case_insensitive);
         } catch (const std::regex_error& ex) {
             auto& d = f.error(p + "/pattern", "invalid regular expression: " + regex_problem(ex));
             d.expected = "an ECMAScript regular expression";
@@ -324,13 +319,23 @@ void read_blocked_values(const Json& list, FileContext& f, IdentityRules& rules)
             continue;
         }
         bool blocks_all = std::all_of(kOrdinaryValues.begin(), kOrdinaryValues.end(),
-                                      [&](const char* v) { return std::regex_match(v, *b.regex); });
+                                      [&](const char* v) { return b.regex->full_match(v); });
         if (blocks_all) {
             auto& d = f.warn(p + "/pattern", "the pattern blocks ordinary values too");
             d.found = describe_found(e["pattern"]);
             d.hint =
                 "it matches \"42\" and \"ann.smith@gmail.com\": blocked values never link "
                 "profiles, so make it match placeholders only";
+        }
+        if (b.regex->engine() == PatternMatcher::Engine::ecmascript) {
+            // Still valid, but every identifier of every import pays for the backtracking engine.
+            auto& d = f.warn(p + "/pattern",
+                             "the pattern uses features the fast matcher lacks and is matched "
+                             "with the slower engine");
+            d.found = describe_found(e["pattern"]);
+            d.hint = "RE2 says \"" + b.regex->re2_error() +
+                     "\": backreferences and lookahead need std::regex, which slows down every "
+                     "import, so write the pattern without them if you can";
         }
         rules.blocked_values.push_back(std::move(b));
     }

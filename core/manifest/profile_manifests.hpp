@@ -15,12 +15,12 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/diagnostic.hpp"
+#include "manifest/pattern_matcher.hpp"
 #include "manifest/schedule.hpp"
 
 namespace cdphub::manifest {
@@ -41,13 +41,16 @@ struct IdentifierRule {
 
 // Values that stay on records but never link profiles (placeholders such as "unknown").
 struct BlockedValue {
-    std::string pattern;             // ECMAScript regex as written, matched against the whole value
+    // A regular expression as written, matched against the whole value: the common syntax RE2
+    // reads; ECMAScript-only features (backreferences, lookahead) work too, matched by std::regex
+    // more slowly (validation warns about that).
+    std::string pattern;
     std::vector<std::string> types;  // identifier types it applies to; empty: every type
     bool case_insensitive = true;
     std::string description;
-    // `pattern` compiled with ECMAScript | optimize (| icase), shared so that copies are cheap and
-    // the engine need not compile again. Never null in a loaded set.
-    std::shared_ptr<const std::regex> regex;
+    // `pattern` compiled (case-insensitive unless told otherwise), shared so that copies are cheap
+    // and the engine need not compile again. Never null in a loaded set.
+    std::shared_ptr<const PatternMatcher> regex;
     std::string pointer;  // where in identity.json ("/blocked_values/0"); "" for a default
 
     bool applies_to(std::string_view type) const;

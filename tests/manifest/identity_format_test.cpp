@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <regex>
 
 #include "manifest/support.hpp"
 
@@ -327,6 +328,105 @@ TEST(IdentityFormat, PatternThatBlocksEverythingIsAWarning) {
     EXPECT_FALSE(d.is_error());
     EXPECT_EQ(d.message, "the pattern blocks ordinary values too");
     EXPECT_EQ(pos(d), Pos(1, 33));
+}
+
+TEST(IdentityFormat, PatternsMatchTheWholeValueIgnoringCase) {
+    auto l =
+        load_identity(R"({"blocked_values": [{"pattern": "no-?reply@.*|unknown|a|ab|über"}]})");
+    ASSERT_TRUE(l->set.diagnostics.empty()) << dump(l->set.diagnostics);
+    const auto& r = l->set.identity;
+    ASSERT_EQ(r.blocked_values.size(), 1u);
+    EXPECT_EQ(r.blocked_values[0].regex->engine(), PatternMatcher::Engine::re2);
+    for (const char* v : {"noreply@shop.de", "NoReply@Shop.DE", "no-reply@x", "UNKNOWN", "Unknown",
+                          "A", "ab",  // "a" comes first in the alternation, yet "ab" matches whole
+                          "ÜBER"}) {  // case folding is not limited to ASCII
+        EXPECT_NE(r.blocked("email", v), nullptr) << v;
+    }
+    // Each of these contains a match, but the pattern does not match the whole of it.
+    for (const char* v : {"unknown2", "the unknown", "unknown@shop.de", "x-noreply@shop.de", "abc",
+                          "ba", "übermorgen"}) {
+        EXPECT_EQ(r.blocked("email", v), nullptr) << v;
+    }
+}
+
+TEST(IdentityFormat, LookaheadAndBackreferencesStillBlockWithAWarning) {
+    auto l = load_identity(R"json({
+  "blocked_values": [
+    {"pattern": "(?=.*@)nobody.*"},
+    {"pattern": "(a)\\1", "types": ["crm_id"]}
+  ]
+})json");
+    auto ahead = one(l->set.diagnostics, l->file, "/blocked_values/0/pattern");
+    EXPECT_FALSE(ahead.is_error());
+    EXPECT_EQ(ahead.message,
+              "the pattern uses features the fast matcher lacks and is matched with the slower "
+              "engine");
+    EXPECT_EQ(ahead.found, "string \"(?=.*@)nobody.*\"");
+    EXPECT_NE(ahead.hint.find("RE2 says \"invalid perl operator: (?=\""), std::string::npos)
+        << ahead.hint;
+    EXPECT_EQ(pos(ahead), Pos(3, 17));
+    auto backref = one(l->set.diagnostics, l->file, "/blocked_values/1/pattern");
+    EXPECT_FALSE(backref.is_error());
+    EXPECT_EQ(backref.message, ahead.message);
+    EXPECT_EQ(l->set.diagnostics.size(), 2u) << dump(l->set.diagnostics);
+
+    const auto& r = l->set.identity;
+    ASSERT_EQ(r.blocked_values.size(), 2u);
+    for (const auto& b : r.blocked_values) {
+        ASSERT_NE(b.regex, nullptr);
+        EXPECT_EQ(b.regex->engine(), PatternMatcher::Engine::ecmascript);
+        EXPECT_FALSE(b.regex->re2_error().empty());
+    }
+    // Still a full, case-insensitive match.
+    EXPECT_EQ(r.blocked("email", "nobody@shop.de"), &r.blocked_values[0]);
+    EXPECT_EQ(r.blocked("email", "NoBody@Shop.de"), &r.blocked_values[0]);
+    EXPECT_EQ(r.blocked("email", "nobody"), nullptr);  // the lookahead wants an '@'
+    EXPECT_EQ(r.blocked("email", "anna.nobody@shop.de"), nullptr);
+    EXPECT_EQ(r.blocked("crm_id", "aa"), &r.blocked_values[1]);
+    EXPECT_EQ(r.blocked("crm_id", "AA"), &r.blocked_values[1]);
+    EXPECT_EQ(r.blocked("crm_id", "ab"), nullptr);
+    EXPECT_EQ(r.blocked("crm_id", "aaa"), nullptr);
+}
+
+TEST(IdentityFormat, PatternNeitherEngineCompilesIsStillAnError) {
+    // RE2 refuses all three; std::regex too: no such group, an unclosed lookahead, lookbehind.
+    auto l = load_identity(R"json({
+  "blocked_values": [
+    {"pattern": "(a)\\2"},
+    {"pattern": "(?=x"},
+    {"pattern": "(?<!x)y"}
+  ]
+})json");
+    auto backref = one(l->set.diagnostics, l->file, "/blocked_values/0/pattern");
+    EXPECT_TRUE(backref.is_error());
+    EXPECT_EQ(backref.message,
+              "invalid regular expression: back-reference to a group that does not exist");
+    EXPECT_EQ(backref.expected, "an ECMAScript regular expression");
+    for (const char* p : {"/blocked_values/1/pattern", "/blocked_values/2/pattern"}) {
+        auto d = one(l->set.diagnostics, l->file, p);
+        EXPECT_TRUE(d.is_error()) << p;
+        EXPECT_NE(d.message.find("invalid regular expression"), std::string::npos) << p;
+    }
+    EXPECT_EQ(l->set.diagnostics.size(), 3u) << dump(l->set.diagnostics);
+    EXPECT_TRUE(l->set.identity.blocked_values.empty());
+}
+
+TEST(PatternMatcher, PicksTheEngine) {
+    // The default pattern is on every import's path: it must stay on the fast engine.
+    EXPECT_EQ(IdentityRules::defaults().blocked_values[0].regex->engine(),
+              PatternMatcher::Engine::re2);
+    auto fast = PatternMatcher::compile("x+", false);
+    EXPECT_EQ(fast->engine(), PatternMatcher::Engine::re2);
+    EXPECT_EQ(fast->re2_error(), "");
+    EXPECT_TRUE(fast->full_match("xx"));
+    EXPECT_FALSE(fast->full_match("XX"));
+    EXPECT_FALSE(fast->full_match("xx\n"));
+    auto slow = PatternMatcher::compile("(x)\\1", false);
+    EXPECT_EQ(slow->engine(), PatternMatcher::Engine::ecmascript);
+    EXPECT_EQ(slow->re2_error(), "invalid escape sequence: \\1");
+    EXPECT_TRUE(slow->full_match("xx"));
+    EXPECT_FALSE(slow->full_match("XX"));
+    EXPECT_THROW(PatternMatcher::compile("(x", true), std::regex_error);
 }
 
 TEST(IdentityFormat, MisspeltTypeInBlockedValuesIsAWarning) {
