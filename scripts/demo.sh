@@ -143,14 +143,16 @@ api="http://127.0.0.1:$port"
 admin() { curl -sf -H "Authorization: Bearer $CDPHUB_ADMIN_TOKEN" "$api/admin/v1/$1"; }
 for _ in $(seq 100); do curl -sf "$api/readyz" >/dev/null && break; sleep 0.1; done
 # A web shop's tracking: what analytics.js or analytics-node send (Segment's HTTP Tracking API).
+# A visitor browses anonymously (a profile of its own), then logs in: the identify links the
+# browser's anonymousId to the CRM customer's email, and the two profiles merge (merge log).
 curl -sf -u "$CDPHUB_WEB_WRITE_KEY:" -H 'Content-Type: application/json' "$api/v1/batch" -d '{
   "batch": [
-    {"type": "identify", "messageId": "demo-web-1", "anonymousId": "anon-7f3a", "userId": "web-881",
+    {"type": "page", "messageId": "demo-web-1", "anonymousId": "anon-7f3a", "name": "Pricing",
+     "timestamp": "2026-11-02T07:58:00Z"},
+    {"type": "track", "messageId": "demo-web-2", "anonymousId": "anon-7f3a", "event": "Product Viewed",
+     "properties": {"sku": "TEA-01"}, "timestamp": "2026-11-02T07:59:00Z"},
+    {"type": "identify", "messageId": "demo-web-3", "anonymousId": "anon-7f3a", "userId": "web-881",
      "traits": {"email": "Ann.Lee@Example.com", "plan": "plus"}, "timestamp": "2026-11-02T08:00:00Z"},
-    {"type": "page", "messageId": "demo-web-2", "anonymousId": "anon-7f3a", "name": "Pricing",
-     "timestamp": "2026-11-02T08:00:05Z"},
-    {"type": "track", "messageId": "demo-web-3", "userId": "web-881", "event": "Product Viewed",
-     "properties": {"sku": "TEA-01"}, "timestamp": "2026-11-02T08:01:00Z"},
     {"type": "identify", "messageId": "demo-web-4", "userId": "web-902",
      "traits": {"email": "new.visitor@example.de", "country": "DE", "first_name": "Nina"},
      "timestamp": "2026-11-02T08:02:00Z"}
@@ -183,6 +185,12 @@ sqlite3 "$db" "SELECT '    from ' || source || ': ' || count(*) FROM records GRO
 sqlite3 "$db" "SELECT '  profiles after unification: ' || count(*) FROM profiles
                WHERE merged_into IS NULL;"
 sqlite3 "$db" "SELECT '  merges: ' || count(*) FROM merge_log WHERE undone_by IS NULL;"
+sqlite3 "$db" "SELECT '    profile ' || absorbed_id || ' into ' || survivor_id || ': record ' ||
+                      r.source || '/' || r.record_id || ' had ' || absorbed_identifier_type || ' ' ||
+                      absorbed_identifier_value || ' and ' || survivor_identifier_type || ' ' ||
+                      survivor_identifier_value
+               FROM merge_log m JOIN records r ON r.id = m.record_id
+               WHERE undone_by IS NULL ORDER BY m.id LIMIT 5;"
 curl -s "$mc/_sim/state" > "$demo/sfmc-state.json"
 rows=$(sqlite3 :memory: "SELECT count(*) FROM json_each(readfile('$demo/sfmc-state.json'), '\$.rows')")
 echo "  SFMC Data Extension CDP_Members now holds $rows rows (GET $mc/_sim/state; saved to $demo/sfmc-state.json)"
