@@ -28,6 +28,9 @@
 namespace cdphub::cli {
 namespace {
 
+// Real-time plans add their changes to the binding's latest diff while it is younger than this.
+constexpr std::chrono::milliseconds kRealtimeDiffWindow = std::chrono::minutes(1);
+
 // Everything one configuration runs; replaced as a whole on a valid reload.
 struct Running {
     std::unique_ptr<Engine> engine;  // on the heap: the tasks keep its address
@@ -45,13 +48,15 @@ struct Running {
     // Profiles the ingest API's processor just changed: real-time segment evaluation with this
     // configuration's segments, then the real-time activations' diffs, so an entry is queued for
     // delivery now rather than at the activation's next scheduled run. The diff is incremental
-    // (only profiles changed since the last plan), so it costs the batch, not the segment.
+    // (only profiles changed since the last plan), so it costs the batch, not the segment. Its
+    // changes join the binding's diff of the last minute, so that activation_diffs grows by a
+    // row a minute, not a row per batch.
     void on_ingested(const std::vector<store::ProfileId>& changed) {
         std::lock_guard lock(*segments_mu);
         engine->segments->on_changed(changed, now_text());
         for (const auto& name : realtime_activations) {
             try {
-                engine->store->plan_diff(name);
+                engine->store->plan_diff(name, kRealtimeDiffWindow);
             } catch (const std::exception& e) {
                 // The event is stored and the plan did not advance: the next plan (real-time or
                 // scheduled) picks these profiles up again.

@@ -4,6 +4,7 @@
 // expose to BI tools is documented in docs/store.md.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -151,7 +152,13 @@ class ProfileStore {
     // Compares the binding's segment (members with consent, mapped fields) with what the
     // destination was planned to hold and writes the difference to the outbox, atomically: a
     // crash before delivery repeats delivery, never loses a change. Throws UnknownName.
-    virtual DiffSummary plan_diff(std::string_view binding) = 0;
+    // With a `coalesce` window, changes are added to the binding's latest diff when that one is
+    // not a backfill and was made less than `coalesce` ago: real-time plans run after every
+    // ingest batch, and one activation_diffs row per batch would grow without bound.
+    virtual DiffSummary plan_diff(std::string_view binding, std::chrono::milliseconds coalesce) = 0;
+    DiffSummary plan_diff(std::string_view binding) {
+        return plan_diff(binding, std::chrono::milliseconds(0));
+    }
     virtual std::vector<PendingChange> pending_changes(std::string_view binding,
                                                        std::size_t limit) = 0;
     // Records delivery outcomes; `error` is kept for failed ones (the vendor's answer).

@@ -1,5 +1,7 @@
 #include "store/sqlite_activation.hpp"
 
+#include <optional>
+
 #include <SQLiteCpp/Statement.h>
 
 namespace cdphub::store {
@@ -249,8 +251,8 @@ void sqlite_define_binding(SQLite::Database& db, const BindingDefinition& b,
     q.exec();
 }
 
-DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding,
-                             const std::string& now) {
+DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding, const std::string& now,
+                             std::chrono::milliseconds coalesce) {
     const auto b = binding_row(db, binding);
     DiffSummary d;
     d.backfill = db.execAndGet(
@@ -258,6 +260,20 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding,
                        "binding_id = " +
                        std::to_string(b.id) + ")")
                      .getInt() != 0;
+    // The diff these changes join: the binding's latest, if it is recent and not a backfill.
+    std::optional<std::int64_t> joined;
+    if (coalesce.count() > 0 && !d.backfill) {
+        SQLite::Statement last(
+            db,
+            "SELECT id FROM activation_diffs WHERE id = (SELECT max(id) FROM activation_diffs "
+            "WHERE binding_id = ?1) AND backfill = 0 AND created_at >= strftime('%Y-%m-%dT%H:%M:"
+            "%fZ', ?2, ?3)");
+        last.bind(1, b.id);
+        last.bind(2, now);
+        last.bind(
+            3, "-" + std::to_string(static_cast<double>(coalesce.count()) / 1000.0) + " seconds");
+        if (last.executeStep()) joined = last.getColumn(0).getInt64();
+    }
 
     // Who should be at the destination now: current members, with consent where required.
     std::vector<SqlParam> params;
@@ -318,14 +334,18 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding,
         fill.exec();
     }
 
-    SQLite::Statement diff(db,
-                           "INSERT INTO activation_diffs (binding_id, created_at, backfill, "
-                           "entered, exited, changed) VALUES (?, ?, ?, 0, 0, 0)");
-    diff.bind(1, b.id);
-    diff.bind(2, now);
-    diff.bind(3, d.backfill ? 1 : 0);
-    diff.exec();
-    d.diff_id = db.getLastInsertRowid();
+    if (joined) {
+        d.diff_id = *joined;
+    } else {
+        SQLite::Statement diff(db,
+                               "INSERT INTO activation_diffs (binding_id, created_at, backfill, "
+                               "entered, exited, changed) VALUES (?, ?, ?, 0, 0, 0)");
+        diff.bind(1, b.id);
+        diff.bind(2, now);
+        diff.bind(3, d.backfill ? 1 : 0);
+        diff.exec();
+        d.diff_id = db.getLastInsertRowid();
+    }
 
     // Where this diff's outbox rows start: the state is brought up to date from them below, so
     // that each comparison with the state is made once.
@@ -383,16 +403,19 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding,
     }
 
     if (d.entered + d.exited + d.changed == 0 && !d.backfill) {
-        // Nothing to deliver: no empty diff rows pile up from a scheduler that runs often.
-        SQLite::Statement drop(db, "DELETE FROM activation_diffs WHERE id = ?");
-        drop.bind(1, d.diff_id);
-        drop.exec();
+        // Nothing to deliver: no empty diff rows pile up from a scheduler that runs often (a
+        // joined diff keeps the changes it already has).
+        if (!joined) {
+            SQLite::Statement drop(db, "DELETE FROM activation_diffs WHERE id = ?");
+            drop.bind(1, d.diff_id);
+            drop.exec();
+        }
         d.diff_id = 0;
         return d;
     }
     SQLite::Statement counts(db,
-                             "UPDATE activation_diffs SET entered = ?, exited = ?, changed = ? "
-                             "WHERE id = ?");
+                             "UPDATE activation_diffs SET entered = entered + ?, exited = exited + "
+                             "?, changed = changed + ? WHERE id = ?");
     counts.bind(1, d.entered);
     counts.bind(2, d.exited);
     counts.bind(3, d.changed);

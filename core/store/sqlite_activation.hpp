@@ -2,6 +2,8 @@
 // a diff over a million members stays one pass over indexed tables.
 #pragma once
 
+#include <chrono>
+
 #include <SQLiteCpp/Database.h>
 
 #include <string>
@@ -32,8 +34,8 @@ std::vector<ProfileId> sqlite_members(SQLite::Database& db, std::string_view seg
 
 void sqlite_define_binding(SQLite::Database& db, const BindingDefinition& b,
                            const std::string& now);
-DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding,
-                             const std::string& now);
+DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding, const std::string& now,
+                             std::chrono::milliseconds coalesce = std::chrono::milliseconds(0));
 std::vector<PendingChange> sqlite_pending_changes(SQLite::Database& db, std::string_view binding,
                                                   std::size_t limit);
 void sqlite_settle_changes(SQLite::Database& db,

@@ -165,10 +165,11 @@ class SqliteStore final : public SqliteProfileStore {
         });
     }
 
-    DiffSummary plan_diff(std::string_view binding) override {
+    using SqliteProfileStore::plan_diff;
+    DiffSummary plan_diff(std::string_view binding, std::chrono::milliseconds coalesce) override {
         DiffSummary d;
         with_connection([&](SQLite::Database& db, const std::string& now) {
-            d = sqlite_plan_diff(db, binding, now);
+            d = sqlite_plan_diff(db, binding, now, coalesce);
         });
         return d;
     }

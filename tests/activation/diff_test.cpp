@@ -1,4 +1,7 @@
 // Activation diffs: what a destination must be told, computed durably from segment membership.
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
 #include "identity_fixture.hpp"
 
 namespace cdphub::test {
@@ -191,6 +194,56 @@ TEST_F(DiffTest, StatusCountsTheOutbox) {
     EXPECT_EQ(st[0].pending, 0);
     EXPECT_EQ(st[0].members_planned, 2);
     EXPECT_THROW(store_->plan_diff("nope"), store::UnknownName);
+}
+
+}  // namespace
+}  // namespace cdphub::test
+
+namespace cdphub::test {
+namespace {
+
+// Real-time plans run after every ingest batch; with a coalescing window their changes join the
+// binding's latest diff instead of adding a row each time, and the counts add up.
+TEST_F(DiffTest, PlansWithinTheWindowJoinTheLatestDiff) {
+    auto a = person("a@x.io"), b = person("b@x.io"), c = person("c@x.io");
+    member(a);
+    const auto backfill = store_->plan_diff("vip-to-esp", std::chrono::minutes(1));
+    ASSERT_TRUE(backfill.backfill);
+
+    member(b);  // the backfill is never joined: the next plan makes a new diff
+    const auto first = store_->plan_diff("vip-to-esp", std::chrono::minutes(1));
+    EXPECT_FALSE(first.backfill);
+    EXPECT_NE(first.diff_id, backfill.diff_id);
+    EXPECT_EQ(first.entered, 1);
+
+    member(c);
+    member(a, false);
+    const auto second = store_->plan_diff("vip-to-esp", std::chrono::minutes(1));
+    EXPECT_EQ(second.diff_id, first.diff_id);  // joined
+    EXPECT_EQ(second.entered, 1);
+    EXPECT_EQ(second.exited, 1);
+    // Nothing new: no diff, and the joined one keeps its changes.
+    EXPECT_EQ(store_->plan_diff("vip-to-esp", std::chrono::minutes(1)).diff_id, 0);
+
+    json rows = json::array();
+    {
+        SQLite::Database db((dir_.path() / "hub.db").string(), SQLite::OPEN_READONLY);
+        SQLite::Statement q(db,
+                            "SELECT id, backfill, entered, exited, changed FROM activation_diffs "
+                            "ORDER BY id");
+        while (q.executeStep())
+            rows.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt(),
+                            q.getColumn(2).getInt(), q.getColumn(3).getInt(),
+                            q.getColumn(4).getInt()});
+    }
+    EXPECT_EQ(rows, json::parse(R"([[)" + std::to_string(backfill.diff_id) + R"(, 1, 1, 0, 0], [)" +
+                                std::to_string(first.diff_id) + R"(, 0, 2, 1, 0]])"));
+    EXPECT_EQ(ops(), (std::vector<std::string>{"enter:a@x.io", "enter:b@x.io", "exit:a@x.io",
+                                               "enter:c@x.io"}));
+
+    // Without a window every plan with changes is a diff of its own.
+    member(a);
+    EXPECT_NE(store_->plan_diff("vip-to-esp").diff_id, first.diff_id);
 }
 
 }  // namespace
