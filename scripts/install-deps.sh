@@ -8,7 +8,7 @@ packages=(
   libboost-dev libboost-filesystem-dev libboost-system-dev
   libcurl4-openssl-dev libssl-dev zlib1g-dev curl
   nlohmann-json3-dev libvalijson-dev libcli11-dev libspdlog-dev
-  libsqlitecpp-dev libsqlite3-dev sqlite3 libphonenumber-dev libre2-dev
+  libsqlitecpp-dev libsqlite3-dev sqlite3 libphonenumber-dev libre2-dev libsimdjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # Node.js and npm run Segment's own client library in tests/clients. Debian's packages only when

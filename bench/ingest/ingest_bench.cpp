@@ -5,6 +5,9 @@
 //                [--processor off] (analysis only: how much the processor's share of the cores
 //                                   costs ingest; the backlog then grows until 429s)
 //                [--port P]   (P: an already running hub or nginx; default: start one in-process)
+//                [--max-backlog E] (the in-process inbox's unprocessed-events limit; default the
+//                                   hub's 1,000,000. Batches fill that within seconds, after
+//                                   which 429s measure the processor, not the ingest path)
 //
 // Each connection sends one request, waits for its answer, and sends the next (keep-alive).
 // --batch 1 posts single events to /v1/track; B > 1 posts B-event batches to /v1/batch.
@@ -46,6 +49,7 @@ struct Args {
     int io_threads = server::ServerOptions{}.threads;
     bool full = false;
     bool process = true;
+    std::size_t max_backlog = server::InboxOptions{}.max_backlog_events;
 };
 
 int connect_to(int port) {
@@ -131,6 +135,8 @@ int main(int argc, char** argv) {
             a.process = v != "off";
         else if (k == "--durability")
             a.full = v == "full";
+        else if (k == "--max-backlog")
+            a.max_backlog = std::stoull(v);
         else {
             std::fprintf(stderr, "unknown option %s\n", k.c_str());
             return 2;
@@ -152,6 +158,7 @@ int main(int argc, char** argv) {
         store = store::open_sqlite_store(dir / "cdphub.db");
         server::InboxOptions io;
         io.durability = a.full ? store::Durability::full : store::Durability::normal;
+        io.max_backlog_events = a.max_backlog;
         inbox = std::make_unique<server::Inbox>(dir / "inbox.db", io);
         processor = std::make_unique<server::Processor>(*inbox, *store, normalizer, resolver);
         if (a.process) processor->start();

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/segment_events.hpp"
+#include "server/tracking_body.hpp"
 
 namespace cdphub::server {
 
@@ -46,12 +47,35 @@ TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
     if (body.size() > limit)
         return error(400, std::string(batch ? "batch" : "event") + " larger than " + kb(limit));
 
-    auto doc = json::parse(body, nullptr, false);
-    if (doc.is_discarded()) return error(400, "invalid JSON");
-    if (!doc.is_object()) return error(400, "the body must be a JSON object");
+    // What the body says, found by simdjson (the common case) or, when it cannot tell or the
+    // body holds a write key to strip, by nlohmann (tracking_body.hpp).
+    const auto scan = scan_tracking_body(body, batch);
+    const auto too_deep = [] {
+        return error(400, "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    };
+    if (scan.result == BodyScan::Result::too_deep) return too_deep();
+    static const json kNoBody = json::object();
+    json doc;
+    const json* key_source = &kNoBody;
+    bool object = scan.object, batch_is_array = scan.batch_is_array;
+    std::size_t count = scan.events;
+    if (scan.result == BodyScan::Result::undecided || scan.has_write_key) {
+        // simdjson stops at the first error, which may come before the nesting gets too deep.
+        if (nesting_depth(body) > kMaxJsonDepth) return too_deep();
+        doc = json::parse(body, nullptr, false);
+        if (doc.is_discarded()) return error(400, "invalid JSON");
+        object = doc.is_object();
+        if (object) {
+            key_source = &doc;
+            auto events = doc.find("batch");
+            batch_is_array = batch && events != doc.end() && events->is_array();
+            count = batch_is_array ? events->size() : 0;
+        }
+    }
+    if (!object) return error(400, "the body must be a JSON object");
 
     auto credentials = parse_authorization(authorization);
-    auto key = write_key_of(credentials, doc);
+    auto key = write_key_of(credentials, *key_source);
     if (!key) return error(401, "no write key: send Authorization: Basic base64(writeKey:)");
     auto source = keys.find(*key);
     if (source == keys.end()) return error(401, "unknown write key");
@@ -61,27 +85,19 @@ TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
             .count();
     // The request is stored as received and converted by the processor (canonical_records):
     // converting and serializing here cost the I/O threads more than parsing did.
+    auto stored = [&] { return doc.is_object() ? stored_body(doc, body) : std::string(body); };
     AcceptedEvents out;
     if (!batch) {
-        out.entries.push_back(
-            {source->second, stored_body(doc, body), received_ms, 1, std::string(route)});
+        out.entries.push_back({source->second, stored(), received_ms, 1, std::string(route)});
         return out;
     }
-
-    auto events = doc.find("batch");
-    if (events == doc.end() || !events->is_array())
-        return error(400, "the body of /v1/batch needs a \"batch\" array");
+    if (!batch_is_array) return error(400, "the body of /v1/batch needs a \"batch\" array");
     // A body within the event limit cannot hold an event above it: measure only when needed.
-    if (body.size() > options.max_event_bytes) {
-        for (const auto& e : *events)
-            if (e.dump().size() > options.max_event_bytes)
-                return error(400,
-                             "an event of the batch is larger than " + kb(options.max_event_bytes));
-    }
-    if (events->empty()) return out;
-    const auto count = events->size();
-    out.entries.push_back(
-        {source->second, stored_body(doc, body), received_ms, count, std::string(route)});
+    if (body.size() > options.max_event_bytes &&
+        largest_batch_event(body) > options.max_event_bytes)
+        return error(400, "an event of the batch is larger than " + kb(options.max_event_bytes));
+    if (count == 0) return out;
+    out.entries.push_back({source->second, stored(), received_ms, count, std::string(route)});
     return out;
 }
 

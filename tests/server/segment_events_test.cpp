@@ -5,6 +5,7 @@
 #include "normalize/time.hpp"
 #include "server/segment_events.hpp"
 #include "server/tracking_api.hpp"
+#include "server/tracking_body.hpp"
 #include "server_fixture.hpp"
 
 namespace cdphub::server::test {
@@ -166,6 +167,97 @@ TEST(TrackingApi, SizeLimitsAndInvalidJsonAre400) {
     batch["batch"].erase(batch["batch"].begin());
     EXPECT_EQ(status("batch", batch.dump()), 200);  // 15 * 30 KB < 500 KB
     EXPECT_EQ(status("batch", R"({"batch": 3})"), 400);
+}
+
+// The I/O threads check bodies with simdjson and hand anything it cannot judge exactly like
+// nlohmann to nlohmann: the answers must be those of a plain nlohmann parse.
+TEST(TrackingApi, TheFastCheckAnswersLikeNlohmann) {
+    ServerOptions o;
+    o.write_keys = {{kWriteKey, "web"}, {"body-key", "app"}};
+    auto now = system_clock::now();
+    auto handle = [&](std::string_view route, const std::string& body,
+                      const std::string& auth = basic(kWriteKey)) {
+        return handle_tracking(route, body, auth, o, now);
+    };
+    auto status = [&](std::string_view route, const std::string& body,
+                      const std::string& auth = basic(kWriteKey)) {
+        auto out = handle(route, body, auth);
+        auto* r = std::get_if<ImmediateReply>(&out);
+        return r ? r->status : 200;
+    };
+    auto accepted = [&](std::string_view route, const std::string& body,
+                        const std::string& auth = basic(kWriteKey)) {
+        auto out = handle(route, body, auth);
+        auto* a = std::get_if<AcceptedEvents>(&out);
+        if (a == nullptr || a->entries.size() != 1) {
+            ADD_FAILURE() << "not accepted: " << body;
+            return Inbox::Entry{};
+        }
+        return a->entries.front();
+    };
+    // Numbers beyond 64 bits: simdjson refuses them, nlohmann reads them as doubles; accepted.
+    EXPECT_EQ(
+        status("track",
+               R"({"userId":"u","event":"E","properties":{"n":123456789012345678901234567890}})"),
+        200);
+    // What both refuse: a number out of double range, a lone surrogate, bad UTF-8, trailing
+    // garbage, a trailing comma.
+    EXPECT_EQ(status("track", R"({"userId":"u","event":"E","properties":{"n":1e400}})"), 400);
+    EXPECT_EQ(status("track", R"({"userId":"u","event":"E\ud800"})"), 400);
+    EXPECT_EQ(status("track", "{\"userId\":\"\xff\"}"), 400);
+    EXPECT_EQ(status("track", R"({"userId":"u"} x)"), 400);
+    EXPECT_EQ(status("batch", R"({"batch":[{"userId":"u"},]})"), 400);
+    // A UTF-8 byte order mark: nlohmann skips it, so the request is accepted either way.
+    EXPECT_EQ(status("track", "\xEF\xBB\xBF{\"userId\":\"u\",\"event\":\"E\"}"), 200);
+
+    // Deep nesting is refused before anything parses it recursively, also when simdjson stops
+    // at an earlier error (the big number) that nlohmann would accept.
+    std::string deep = std::string(600, '[') + std::string(600, ']');
+    EXPECT_EQ(status("track", R"({"userId":"u","properties":{"x":)" + deep + "}}"), 400);
+    EXPECT_EQ(
+        status("track", R"({"n":123456789012345678901234567890,"properties":{"x":)" + deep + "}}"),
+        400);
+    std::string fine = std::string(100, '[') + std::string(100, ']');
+    EXPECT_EQ(status("track", R"({"userId":"u","properties":{"x":)" + fine + "}}"), 200);
+
+    // Duplicate members: the last "batch" counts, as in nlohmann (and in the processor).
+    auto e =
+        accepted("batch", R"({"batch":[{"userId":"a"}],"batch":[{"userId":"b"},{"userId":"c"}]})");
+    EXPECT_EQ(e.events, 2u);
+    EXPECT_EQ(status("batch", R"({"batch":[{"userId":"a"}],"batch":7})"), 400);
+
+    // A body stored as received when it holds no write key; with one (top level or per event,
+    // also spelled with an escape), stripped before it is stored, and it authenticates.
+    const std::string plain = R"({"batch":[{"userId":"a","event":"E","type":"track"}]})";
+    EXPECT_EQ(accepted("batch", plain).record, plain);
+    auto with_key = accepted("batch", R"({"writeKey":"body-key","batch":[{"userId":"a"}]})", "");
+    EXPECT_EQ(with_key.source, "app");
+    EXPECT_EQ(with_key.record.find("body-key"), std::string::npos);
+    auto per_event =
+        accepted("batch", R"({"batch":[{"userId":"a","write\u004bey":"secret-in-event"}]})");
+    EXPECT_EQ(per_event.record.find("secret-in-event"), std::string::npos);
+    EXPECT_EQ(status("track", R"({"userId":"a","writeKey":"nope"})", ""), 401);
+}
+
+TEST(TrackingBody, LargestBatchEventCountsItsTextWithoutWhitespace) {
+    EXPECT_EQ(largest_batch_event(R"({"batch":[]})"), 0u);
+    EXPECT_EQ(largest_batch_event(R"({"other":[1,2,3]})"), 0u);
+    // {"a":"x y"} is 11 bytes however it is spaced; strings keep their spaces and escapes.
+    EXPECT_EQ(largest_batch_event(R"({ "batch" : [ { "a" : "x y" } , 7 ] })"), 11u);
+    EXPECT_EQ(largest_batch_event(R"({"batch":[{"a":"q\"}]\\"}, {"b":[1, 2]}]})"), 15u);
+    EXPECT_EQ(largest_batch_event(R"({"context":{"batch":[1234567]},"batch":[true,null]})"), 4u);
+    // The last "batch" member counts, and a member named with an escape is still "batch".
+    EXPECT_EQ(largest_batch_event(R"({"batch":["long string"],"b\u0061tch":[1]})"), 1u);
+    EXPECT_EQ(nesting_depth(R"({"a":"[[[[","b":[[1]]})"), 3u);
+
+    // Against nlohmann's compact dump, on an event with no number re-formatting to differ.
+    json event = {
+        {"type", "track"},
+        {"event", "Order Completed"},
+        {"properties", {{"items", json::array({1, 2, 3})}, {"note", "a \"quoted\" \\ x"}}},
+        {"userId", "u-1"}};
+    json batch = {{"batch", json::array({event, json::object()})}};
+    EXPECT_EQ(largest_batch_event(batch.dump(2)), event.dump().size());
 }
 
 }  // namespace
