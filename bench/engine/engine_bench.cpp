@@ -145,7 +145,7 @@ void SegmentFull(benchmark::State& state) {
             db.exec("DELETE FROM segment_memberships");
         });
         state.ResumeTiming();
-        members = f.engine->evaluate("bench", kNow).members;
+        members = f.engine->evaluate("bench", kNow).members.value_or(-1);
     }
     state.counters["members"] = static_cast<double>(members);
     state.counters["profiles"] = static_cast<double>(g_profiles);

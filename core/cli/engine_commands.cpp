@@ -186,8 +186,8 @@ int cmd_segment_evaluate(const GlobalOptions& g, const std::string& name) {
         else
             deltas[name] = e->segments->evaluate(name, now_text());
         for (const auto& [n, d] : deltas)
-            std::cout << n << ": " << d.members << " members (+" << d.entered << " entered, -"
-                      << d.exited << " exited)\n";
+            std::cout << n << ": " << d.members.value_or(0) << " members (+" << d.entered
+                      << " entered, -" << d.exited << " exited)\n";
         return kOk;
     } catch (const store::UnknownName& ex) {
         std::cerr << "cdphub segment evaluate: " << ex.what() << "\n";

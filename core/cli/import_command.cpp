@@ -139,8 +139,9 @@ int report_import(Engine& e, const ImportOptions& o, const ImportTotals& t, doub
               << thousands(static_cast<std::uint64_t>(counts.unresolved_records))
               << " records with only placeholder identifiers)\n";
     for (const auto& [name, d] : deltas)
-        std::cout << "Segment " << name << ": " << thousands(static_cast<std::uint64_t>(d.members))
-                  << " members (+" << d.entered << " -" << d.exited << ")\n";
+        std::cout << "Segment " << name << ": "
+                  << thousands(static_cast<std::uint64_t>(d.members.value_or(0))) << " members (+"
+                  << d.entered << " -" << d.exited << ")\n";
     std::cout << "Store: " << engine->db_path.string() << "\n";
     if (rejected)
         std::cout << "See why records were rejected: cdphub rejected --source " << o.source << "\n";

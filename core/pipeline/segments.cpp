@@ -102,6 +102,7 @@ std::map<std::string, store::MembershipDelta> SegmentEngine::on_changed(
                               "DO UPDATE SET kind = excluded.kind, value = excluded.value, "
                               "computed_at = excluded.computed_at");
         SQLite::Statement drop(db, "DELETE FROM computed_traits WHERE profile_id = ? AND name = ?");
+        segment::SnapshotLoader snapshots(db);
         for (auto id : profiles) {
             live.bind(1, id);
             bool is_live = live.executeStep() && live.getColumn(0).getInt() != 0;
@@ -110,7 +111,7 @@ std::map<std::string, store::MembershipDelta> SegmentEngine::on_changed(
                 for (const auto& s : segments_) updates[s.name].push_back({id, false});
                 continue;
             }
-            auto snapshot = segment::load_snapshot(db, id);
+            auto snapshot = snapshots.load(id);
             for (const auto& s : segments_)
                 updates[s.name].push_back({id, segment::evaluate(s.expr, snapshot, ctx)});
             for (const auto& [name, agg] : computed_) {
@@ -131,7 +132,7 @@ std::map<std::string, store::MembershipDelta> SegmentEngine::on_changed(
             }
         }
         for (const auto& [name, changes] : updates)
-            out[name] = store::sqlite_update_members(db, name, changes, tx_now);
+            out[name] = store::sqlite_update_members(db, name, changes, tx_now, false);
     });
     return out;
 }

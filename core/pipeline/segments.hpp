@@ -46,7 +46,8 @@ class SegmentEngine {
     store::MembershipDelta evaluate(const std::string& name, const std::string& now);
 
     // Real-time: re-evaluates every segment and computed trait for these profiles only, in one
-    // transaction. Merged-away profiles leave their segments.
+    // transaction. Merged-away profiles leave their segments. The deltas count entries and exits
+    // but not the members (see MembershipDelta::members).
     std::map<std::string, store::MembershipDelta> on_changed(
         const std::vector<store::ProfileId>& profiles, const std::string& now);
 

@@ -101,18 +101,57 @@ std::vector<profile::ProfileId> run_segment_sql(SQLite::Database& db, const Comp
 }
 
 profile::ProfileSnapshot load_snapshot(SQLite::Database& db, profile::ProfileId id) {
+    return SnapshotLoader(db).load(id);
+}
+
+namespace {
+
+// Binds the profile id and resets the statement when the scope ends, also on a throw, so the
+// next load finds it ready.
+class Query {
+  public:
+    Query(SQLite::Statement& q, profile::ProfileId id) : q_(q) {
+        q_.bind(1, static_cast<int64_t>(id));
+    }
+    ~Query() { q_.tryReset(); }  // never throws; the next bind overwrites the id
+    Query(const Query&) = delete;
+    Query& operator=(const Query&) = delete;
+    SQLite::Statement& operator*() { return q_; }
+
+  private:
+    SQLite::Statement& q_;
+};
+
+}  // namespace
+
+SnapshotLoader::SnapshotLoader(SQLite::Database& db)
+    : profile_(db, "SELECT created_at FROM profiles WHERE id = ?"),
+      traits_(db, "SELECT name, kind, value FROM profile_traits WHERE profile_id = ?"),
+      identifiers_(db,
+                   "SELECT type, value FROM profile_identifiers WHERE profile_id = ? "
+                   "ORDER BY type, value"),
+      consents_(db,
+                "SELECT purpose, granted, source, occurred_at FROM consents WHERE profile_id = ?"),
+      events_(db,
+              "SELECT id, event, occurred_at, source, properties FROM events WHERE profile_id = ? "
+              "ORDER BY occurred_at, id"),
+      orders_(db,
+              "SELECT id, source, order_id, occurred_at, currency, total_minor, tax_minor, "
+              "discount_minor, status, lines FROM orders WHERE profile_id = ? "
+              "ORDER BY occurred_at, id") {}
+
+profile::ProfileSnapshot SnapshotLoader::load(profile::ProfileId id) {
     profile::ProfileSnapshot s;
     s.id = id;
     {
-        SQLite::Statement q(db, "SELECT created_at FROM profiles WHERE id = ?");
-        q.bind(1, static_cast<int64_t>(id));
+        Query query(profile_, id);
+        auto& q = *query;
         if (!q.executeStep()) throw std::out_of_range("no profile " + std::to_string(id));
         s.created_at = q.getColumn(0).getString();
     }
     {
-        SQLite::Statement q(db,
-                            "SELECT name, kind, value FROM profile_traits WHERE profile_id = ?");
-        q.bind(1, static_cast<int64_t>(id));
+        Query query(traits_, id);
+        auto& q = *query;
         while (q.executeStep()) {
             std::string name = q.getColumn(0).getString();
             std::string kind = q.getColumn(1).getString();
@@ -135,18 +174,14 @@ profile::ProfileSnapshot load_snapshot(SQLite::Database& db, profile::ProfileId 
         }
     }
     {
-        SQLite::Statement q(db,
-                            "SELECT type, value FROM profile_identifiers WHERE profile_id = ? "
-                            "ORDER BY type, value");
-        q.bind(1, static_cast<int64_t>(id));
+        Query query(identifiers_, id);
+        auto& q = *query;
         while (q.executeStep())
             s.identifiers[q.getColumn(0).getString()].push_back(q.getColumn(1).getString());
     }
     {
-        SQLite::Statement q(db,
-                            "SELECT purpose, granted, source, occurred_at FROM consents "
-                            "WHERE profile_id = ?");
-        q.bind(1, static_cast<int64_t>(id));
+        Query query(consents_, id);
+        auto& q = *query;
         while (q.executeStep()) {
             profile::ConsentFact c;
             c.granted = q.getColumn(1).getInt64() != 0;
@@ -156,10 +191,8 @@ profile::ProfileSnapshot load_snapshot(SQLite::Database& db, profile::ProfileId 
         }
     }
     {
-        SQLite::Statement q(db,
-                            "SELECT id, event, occurred_at, source, properties FROM events "
-                            "WHERE profile_id = ? ORDER BY occurred_at, id");
-        q.bind(1, static_cast<int64_t>(id));
+        Query query(events_, id);
+        auto& q = *query;
         while (q.executeStep()) {
             profile::EventFact e;
             e.id = q.getColumn(0).getInt64();
@@ -171,11 +204,8 @@ profile::ProfileSnapshot load_snapshot(SQLite::Database& db, profile::ProfileId 
         }
     }
     {
-        SQLite::Statement q(db,
-                            "SELECT id, source, order_id, occurred_at, currency, total_minor, "
-                            "tax_minor, discount_minor, status, lines FROM orders "
-                            "WHERE profile_id = ? ORDER BY occurred_at, id");
-        q.bind(1, static_cast<int64_t>(id));
+        Query query(orders_, id);
+        auto& q = *query;
         while (q.executeStep()) {
             profile::OrderFact o;
             o.id = q.getColumn(0).getInt64();

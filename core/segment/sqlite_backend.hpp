@@ -4,6 +4,7 @@
 #pragma once
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 
 #include <vector>
 
@@ -25,5 +26,17 @@ std::vector<profile::ProfileId> run_segment_sql(SQLite::Database& db, const Comp
 // id). Reads the profile row as it is (no merged_into redirection). Throws std::out_of_range if
 // there is no such profile, SQLite::Exception on database errors.
 profile::ProfileSnapshot load_snapshot(SQLite::Database& db, profile::ProfileId id);
+
+// load_snapshot for many profiles on one connection: the six queries are prepared once, not per
+// profile (preparing them cost real-time evaluation more than running them). Lives no longer
+// than the connection.
+class SnapshotLoader {
+  public:
+    explicit SnapshotLoader(SQLite::Database& db);
+    profile::ProfileSnapshot load(profile::ProfileId id);
+
+  private:
+    SQLite::Statement profile_, traits_, identifiers_, consents_, events_, orders_;
+};
 
 }  // namespace cdphub::segment

@@ -22,7 +22,10 @@ struct SegmentDefinition {
 struct MembershipDelta {
     std::int64_t entered = 0;
     std::int64_t exited = 0;
-    std::int64_t members = 0;  // current members afterwards
+    // Current members afterwards. Real-time updates (sqlite_update_members without counting,
+    // SegmentEngine::on_changed) leave it unset: counting scans the whole segment, which on
+    // every real-time batch cost more than the batch itself once segments grew.
+    std::optional<std::int64_t> members;
 };
 
 // Where one destination field's value comes from. Operands name profile data the way segment

@@ -1,5 +1,7 @@
 #include "store/sqlite_activation.hpp"
 
+#include "store/statement_cache.hpp"
+
 #include <optional>
 
 #include <SQLiteCpp/Statement.h>
@@ -184,7 +186,7 @@ MembershipDelta sqlite_evaluate_segment(SQLite::Database& db, std::string_view s
 
 MembershipDelta sqlite_update_members(SQLite::Database& db, std::string_view segment,
                                       const std::vector<std::pair<ProfileId, bool>>& updates,
-                                      const std::string& now) {
+                                      const std::string& now, bool count_members) {
     const auto seg = segment_id(db, segment);
     SQLite::Statement enter(db,
                             "INSERT INTO segment_memberships (segment_id, profile_id, entered_at) "
@@ -204,6 +206,7 @@ MembershipDelta sqlite_update_members(SQLite::Database& db, std::string_view seg
         (member ? d.entered : d.exited) += s.exec();
         s.reset();
     }
+    if (!count_members) return d;
     SQLite::Statement n(db,
                         "SELECT count(*) FROM segment_memberships WHERE segment_id = ? AND "
                         "exited_at IS NULL");
@@ -251,20 +254,21 @@ void sqlite_define_binding(SQLite::Database& db, const BindingDefinition& b,
     q.exec();
 }
 
-DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding, const std::string& now,
-                             std::chrono::milliseconds coalesce) {
+DiffSummary sqlite_plan_diff(SQLite::Database& db, StatementCache& cache, std::string_view binding,
+                             const std::string& now, std::chrono::milliseconds coalesce) {
     const auto b = binding_row(db, binding);
     DiffSummary d;
-    d.backfill = db.execAndGet(
-                       "SELECT NOT EXISTS (SELECT 1 FROM activation_diffs WHERE "
-                       "binding_id = " +
-                       std::to_string(b.id) + ")")
-                     .getInt() != 0;
+    {
+        auto& q =
+            cache.get("SELECT NOT EXISTS (SELECT 1 FROM activation_diffs WHERE binding_id = ?)");
+        q.bind(1, b.id);
+        q.executeStep();
+        d.backfill = q.getColumn(0).getInt() != 0;
+    }
     // The diff these changes join: the binding's latest, if it is recent and not a backfill.
     std::optional<std::int64_t> joined;
     if (coalesce.count() > 0 && !d.backfill) {
-        SQLite::Statement last(
-            db,
+        auto& last = cache.get(
             "SELECT id FROM activation_diffs WHERE id = (SELECT max(id) FROM activation_diffs "
             "WHERE binding_id = ?1) AND backfill = 0 AND created_at >= strftime('%Y-%m-%dT%H:%M:"
             "%fZ', ?2, ?3)");
@@ -289,11 +293,10 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding, con
     // the last one can differ from what the destination holds, so a diff costs the churn, not
     // the segment size. Without a previous plan (or after the binding changed) everyone counts.
     db.exec("CREATE TEMP TABLE IF NOT EXISTS diff_candidates (profile_id INTEGER PRIMARY KEY)");
-    db.exec("DELETE FROM diff_candidates");
+    cache.get("DELETE FROM diff_candidates").exec();
     const bool full = !b.planned_at.has_value();
     if (full) {
-        SQLite::Statement all(
-            db,
+        auto& all = cache.get(
             "INSERT OR IGNORE INTO diff_candidates SELECT profile_id FROM "
             "segment_memberships WHERE segment_id = ?1 AND exited_at IS NULL "
             "UNION SELECT profile_id FROM activation_state WHERE binding_id = ?2");
@@ -301,8 +304,7 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding, con
         all.bind(2, b.id);
         all.exec();
     } else {
-        SQLite::Statement since(
-            db,
+        auto& since = cache.get(
             "INSERT OR IGNORE INTO diff_candidates "
             "SELECT profile_id FROM segment_memberships WHERE segment_id = ?1 AND entered_at >= ?2 "
             "UNION SELECT profile_id FROM segment_memberships WHERE segment_id = ?1 AND exited_at "
@@ -314,7 +316,7 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding, con
     db.exec(
         "CREATE TEMP TABLE IF NOT EXISTS diff_target (profile_id INTEGER PRIMARY KEY, payload "
         "TEXT)");
-    db.exec("DELETE FROM diff_target");
+    cache.get("DELETE FROM diff_target").exec();
     {
         // Candidates that belong at the destination now: current members, with consent where
         // the binding requires it, and their mapped fields.
@@ -326,7 +328,7 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding, con
             sql +=
                 " WHERE EXISTS (SELECT 1 FROM consents k WHERE k.profile_id = m.profile_id AND "
                 "k.purpose = ? AND k.granted = 1)";
-        SQLite::Statement fill(db, sql);
+        auto& fill = cache.get(sql);
         int i = 1;
         for (const auto& p : params) bind_param(fill, i++, p);
         fill.bind(i++, b.segment_id);
@@ -337,9 +339,9 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding, con
     if (joined) {
         d.diff_id = *joined;
     } else {
-        SQLite::Statement diff(db,
-                               "INSERT INTO activation_diffs (binding_id, created_at, backfill, "
-                               "entered, exited, changed) VALUES (?, ?, ?, 0, 0, 0)");
+        auto& diff = cache.get(
+            "INSERT INTO activation_diffs (binding_id, created_at, backfill, "
+            "entered, exited, changed) VALUES (?, ?, ?, 0, 0, 0)");
         diff.bind(1, b.id);
         diff.bind(2, now);
         diff.bind(3, d.backfill ? 1 : 0);
@@ -349,8 +351,12 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding, con
 
     // Where this diff's outbox rows start: the state is brought up to date from them below, so
     // that each comparison with the state is made once.
-    const std::int64_t first_change =
-        db.execAndGet("SELECT ifnull(max(id), 0) FROM activation_changes").getInt64();
+    std::int64_t first_change = 0;
+    {
+        auto& q = cache.get("SELECT ifnull(max(id), 0) FROM activation_changes");
+        q.executeStep();
+        first_change = q.getColumn(0).getInt64();
+    }
 
     // The candidates and targets are the churn; the state and the memberships are the whole
     // segment. CROSS JOIN makes SQLite loop over the small side and look the other up by key:
@@ -359,7 +365,7 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding, con
     // parameters up to the highest index used, so binding every index up to that count is
     // always valid.
     auto run = [&](const char* sql) {
-        SQLite::Statement s(db, sql);
+        auto& s = cache.get(sql);
         const int n = s.getBindParameterCount();
         if (n >= 1) s.bind(1, d.diff_id);
         if (n >= 2) s.bind(2, b.id);
@@ -393,10 +399,10 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding, con
     run("INSERT INTO activation_state (binding_id, profile_id, payload, planned_at) "
         "SELECT ?2, profile_id, payload, ?3 FROM activation_changes WHERE id > ?4 AND "
         "op = 'enter'");
-    db.exec("DELETE FROM diff_target");
-    db.exec("DELETE FROM diff_candidates");
+    cache.get("DELETE FROM diff_target").exec();
+    cache.get("DELETE FROM diff_candidates").exec();
     {
-        SQLite::Statement mark(db, "UPDATE activation_bindings SET planned_at = ? WHERE id = ?");
+        auto& mark = cache.get("UPDATE activation_bindings SET planned_at = ? WHERE id = ?");
         mark.bind(1, now);
         mark.bind(2, b.id);
         mark.exec();
@@ -406,16 +412,16 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding, con
         // Nothing to deliver: no empty diff rows pile up from a scheduler that runs often (a
         // joined diff keeps the changes it already has).
         if (!joined) {
-            SQLite::Statement drop(db, "DELETE FROM activation_diffs WHERE id = ?");
+            auto& drop = cache.get("DELETE FROM activation_diffs WHERE id = ?");
             drop.bind(1, d.diff_id);
             drop.exec();
         }
         d.diff_id = 0;
         return d;
     }
-    SQLite::Statement counts(db,
-                             "UPDATE activation_diffs SET entered = entered + ?, exited = exited + "
-                             "?, changed = changed + ? WHERE id = ?");
+    auto& counts = cache.get(
+        "UPDATE activation_diffs SET entered = entered + ?, exited = exited + "
+        "?, changed = changed + ? WHERE id = ?");
     counts.bind(1, d.entered);
     counts.bind(2, d.exited);
     counts.bind(3, d.changed);

@@ -15,6 +15,8 @@
 
 namespace cdphub::store {
 
+class StatementCache;
+
 using SqlParam = std::variant<std::monostate, std::int64_t, double, std::string>;
 
 std::int64_t sqlite_define_segment(SQLite::Database& db, const SegmentDefinition& s,
@@ -26,15 +28,18 @@ MembershipDelta sqlite_evaluate_segment(SQLite::Database& db, std::string_view s
                                         const std::string& select_sql,
                                         const std::vector<SqlParam>& params,
                                         const std::string& now);
-// Real-time: sets membership for the given profiles only.
+// Real-time: sets membership for the given profiles only. `count_members` also counts the
+// segment's members afterwards (a scan of the whole segment).
 MembershipDelta sqlite_update_members(SQLite::Database& db, std::string_view segment,
                                       const std::vector<std::pair<ProfileId, bool>>& changes,
-                                      const std::string& now);
+                                      const std::string& now, bool count_members = true);
 std::vector<ProfileId> sqlite_members(SQLite::Database& db, std::string_view segment);
 
 void sqlite_define_binding(SQLite::Database& db, const BindingDefinition& b,
                            const std::string& now);
-DiffSummary sqlite_plan_diff(SQLite::Database& db, std::string_view binding, const std::string& now,
+// `cache` holds the diff's statements between calls (one per connection).
+DiffSummary sqlite_plan_diff(SQLite::Database& db, StatementCache& cache, std::string_view binding,
+                             const std::string& now,
                              std::chrono::milliseconds coalesce = std::chrono::milliseconds(0));
 std::vector<PendingChange> sqlite_pending_changes(SQLite::Database& db, std::string_view binding,
                                                   std::size_t limit);

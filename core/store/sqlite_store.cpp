@@ -8,6 +8,7 @@
 #include "common/sha256.hpp"
 #include "store/sqlite_profile_reads.hpp"
 #include "store/sqlite_profile_writer.hpp"
+#include "store/statement_cache.hpp"
 
 namespace cdphub::store {
 
@@ -169,7 +170,12 @@ class SqliteStore final : public SqliteProfileStore {
     DiffSummary plan_diff(std::string_view binding, std::chrono::milliseconds coalesce) override {
         DiffSummary d;
         with_connection([&](SQLite::Database& db, const std::string& now) {
-            d = sqlite_plan_diff(db, binding, now, coalesce);
+            // The cache's statements are reset even when the diff fails, before the rollback.
+            struct Release {
+                StatementCache& c;
+                ~Release() { c.release(); }
+            } release{diff_statements_};
+            d = sqlite_plan_diff(db, diff_statements_, binding, now, coalesce);
         });
         return d;
     }
@@ -437,6 +443,7 @@ class SqliteStore final : public SqliteProfileStore {
     SQLite::Statement upsert_cursor_;
     SQLite::Statement select_cursor_;
     SqliteProfileWriter writer_;
+    StatementCache diff_statements_{db_};  // plan_diff's, kept across calls
 };
 
 }  // namespace

@@ -246,6 +246,19 @@ TEST_F(SegmentSql, LoadSnapshotReadsEverything) {
     EXPECT_THROW(load_snapshot(*db_, 99), std::out_of_range);
 }
 
+TEST_F(SegmentSql, OneLoaderReadsManyProfilesLikeSeparateLoads) {
+    // Real-time evaluation keeps one loader for a whole batch: every load, also the one after a
+    // failed load, must read exactly what a fresh one reads.
+    SnapshotLoader loader(*db_);
+    for (const auto& p : people_)
+        EXPECT_EQ(test::snapshot_to_json(loader.load(p.id)),
+                  test::snapshot_to_json(load_snapshot(*db_, p.id)));
+    EXPECT_THROW(loader.load(99), std::out_of_range);
+    for (auto it = people_.rbegin(); it != people_.rend(); ++it)
+        EXPECT_EQ(test::snapshot_to_json(loader.load(it->id)),
+                  test::snapshot_to_json(load_snapshot(*db_, it->id)));
+}
+
 TEST_F(SegmentSql, DeepAndWideExpressionsRun) {
     // The deepest expression the parser accepts compiles to SQL that SQLite can run: 11
     // parenthesized or/and levels and 10 `not (...)` (two levels each) make 31 of the 32.
