@@ -143,20 +143,29 @@ void Inbox::run() {
         }
         const std::int64_t prune = processed_.load();
         lock.unlock();
-        bool ok = write(work, prune);
+        const auto committed_through = write(work, prune);
+        const bool ok = committed_through.has_value();
         if (!ok) log->error("the inbox could not commit {} events; their requests get 503", events);
+        lock.lock();
+        // The events leave the queue and join the backlog in one step, under the lock submit()
+        // reads both under: in between, an admission counted them twice and could answer 429
+        // with room to spare. Only then are the clients answered.
+        if (ok) {
+            last_position_ = *committed_through;
+            pruned_ = std::max(pruned_, prune);
+        }
+        queued_events_ -= events;
+        lock.unlock();
+        committed_.notify_all();
         for (auto& p : work) p.done(ok);
         lock.lock();
-        queued_events_ -= events;
-        if (ok) pruned_ = std::max(pruned_, prune);
-        committed_.notify_all();
     }
 }
 
-bool Inbox::write(std::deque<Pending>& work, std::int64_t prune_through) {
+std::optional<std::int64_t> Inbox::write(std::deque<Pending>& work, std::int64_t prune_through) {
     try {
         SQLite::Transaction tx(writer_db_, SQLite::TransactionBehavior::IMMEDIATE);
-        // Only this thread advances last_position_, and only after the commit.
+        // Only this thread advances last_position_ (run(), after the commit).
         std::int64_t last = last_position_.load();
         if (!work.empty() && !insert_) {
             insert_.emplace(writer_db_,
@@ -184,13 +193,12 @@ bool Inbox::write(std::deque<Pending>& work, std::int64_t prune_through) {
             del.exec();
         }
         tx.commit();
-        last_position_ = last;
         ++commits_;
-        return true;
+        return last;
     } catch (const std::exception&) {
         insert_.reset();  // its state after the failure is unknown: prepare it afresh
         ++commit_failures_;
-        return false;
+        return std::nullopt;
     }
 }
 

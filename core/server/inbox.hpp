@@ -103,7 +103,8 @@ class Inbox {
         Done done;
     };
     void run();
-    bool write(std::deque<Pending>& work, std::int64_t prune_through);
+    // Commits `work`; returns the last position written, nullopt if the commit failed.
+    std::optional<std::int64_t> write(std::deque<Pending>& work, std::int64_t prune_through);
 
     InboxOptions options_;
     SQLite::Database writer_db_;  // the writer thread's connection

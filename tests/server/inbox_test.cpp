@@ -55,5 +55,26 @@ TEST(InboxTest, PositionsCountEventsAndAReadAlwaysReturnsTheNextRow) {
     EXPECT_EQ(reopened.last_position(), 6);
 }
 
+TEST(InboxTest, AnsweredEventsCountOnceTowardsTheBacklog) {
+    // A client answered 200 may send again at once. Its events must by then count in the
+    // backlog only, not also as still queued: counted twice, the next request met a 429 with
+    // room to spare (a flaky OverloadTest showed it).
+    cdphub::test::TempDir dir;
+    InboxOptions o;
+    o.max_backlog_events = 100;
+    Inbox inbox(dir.path() / "inbox.db", o);
+    std::promise<Inbox::Admit> next;
+    auto admitted = next.get_future();
+    ASSERT_EQ(
+        inbox.submit({{"web", "", 1, 60, "batch"}},
+                     [&](bool ok) {
+                         ASSERT_TRUE(ok);
+                         // Inside the answer: 60 in the backlog + 1 fits 100.
+                         next.set_value(inbox.submit({{"web", "", 2, 1, "batch"}}, [](bool) {}));
+                     }),
+        Inbox::Admit::queued);
+    EXPECT_EQ(admitted.get(), Inbox::Admit::queued);
+}
+
 }  // namespace
 }  // namespace cdphub::server::test
