@@ -1,5 +1,7 @@
 #include "admin/admin_api.hpp"
 
+#include <cdphub/json_depth.hpp>
+
 #include <openssl/crypto.h>
 
 #include <cdphub_plugins/web.hpp>
@@ -75,6 +77,10 @@ std::int64_t int_param(const AdminApi::Request& r, std::string_view key, std::in
 
 json body_object(const AdminApi::Request& r) {
     if (r.body.empty()) return json::object();
+    if (json_text::exceeds_depth(r.body))
+        throw HttpError{400, "bad_body",
+                        "the request body nests deeper than " +
+                            std::to_string(json_text::kMaxDepth) + " levels"};
     auto j = json::parse(r.body, nullptr, false);
     if (j.is_discarded() || !j.is_object())
         throw HttpError{400, "bad_body", "the request body must be a JSON object"};

@@ -1,5 +1,7 @@
 #include "admin/json_views.hpp"
 
+#include <cdphub/json_depth.hpp>
+
 #include <chrono>
 #include <ctime>
 
@@ -116,8 +118,10 @@ json to_json(const store::SyncRun& r) {
 }
 
 json to_json(const store::StoredRejection& r) {
-    // The raw record as it came: JSON when it parses, the text otherwise.
-    auto raw = json::parse(r.raw, nullptr, false);
+    // The raw record as it came: JSON when it parses (and does not nest too deep to answer
+    // with), the text otherwise.
+    auto raw = json_text::exceeds_depth(r.raw) ? json(json::value_t::discarded)
+                                               : json::parse(r.raw, nullptr, false);
     return {{"id", r.id},
             {"source", r.source},
             {"record_id", opt(r.record_id)},

@@ -3,6 +3,7 @@
 // FILE goes through the csv-file connector instance named by --source (import_csv.cpp).
 #include <unistd.h>
 
+#include <cdphub/json_depth.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -44,6 +45,15 @@ int cmd_import(const GlobalOptions& g, const ImportOptions& o) {
             ++lines;
             bytes += line.size() + 1;
             if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+            if (json_text::exceeds_depth(line)) {
+                // Parsed, it would overflow the stack of everything that walks it.
+                batch.push_back({{"_raw", line},
+                                 {"_error", "JSON nested deeper than " +
+                                                std::to_string(json_text::kMaxDepth) + " levels"},
+                                 {"_file", o.file.string()},
+                                 {"_line", lines}});
+                continue;
+            }
             try {
                 batch.push_back(nlohmann::json::parse(line));
             } catch (const nlohmann::json::parse_error& e) {

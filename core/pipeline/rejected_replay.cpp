@@ -1,5 +1,6 @@
 #include "pipeline/rejected_replay.hpp"
 
+#include <cdphub/json_depth.hpp>
 #include <set>
 
 namespace cdphub::pipeline {
@@ -12,8 +13,11 @@ RejectedReplayResult replay_rejected(Ingestor& ingestor, store::SqliteOperations
     std::vector<std::pair<std::int64_t, std::string>> marks;
     for (const auto& r : operations.replayable(source, ids, limit)) {
         ++out.considered;
-        // The raw text is what the source sent; a text that is not JSON stays rejected.
-        auto parsed = nlohmann::json::parse(r.raw, nullptr, false);
+        // The raw text is what the source sent; a text that is not JSON (or nests too deep to
+        // handle) stays rejected.
+        auto parsed = json_text::exceeds_depth(r.raw)
+                          ? nlohmann::json(nlohmann::json::value_t::discarded)
+                          : nlohmann::json::parse(r.raw, nullptr, false);
         if (parsed.is_discarded()) {
             ++out.still_rejected;
             continue;

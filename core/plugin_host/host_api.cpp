@@ -1,6 +1,7 @@
 // The host services table. Every function is noexcept in spirit: a plugin may call them with
 // anything (null pointers, invalid JSON, out-of-range indices) and the hub answers with a status
 // instead of crashing or throwing into plugin frames.
+#include <cdphub/json_depth.hpp>
 #include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -73,6 +74,12 @@ cdphub_status h_emit(cdphub_call* call, cdphub_string records_json,
         if (call->cancellation != nullptr && call->cancellation->requested())
             return CDPHUB_CANCELLED;
         auto text = view(records_json);
+        if (json_text::exceeds_depth(text)) {
+            host_fault(call, StatusCode::fatal,
+                       "emit: records nest deeper than " + std::to_string(json_text::kMaxDepth) +
+                           " levels; the batch is refused (fix the source data or the plugin)");
+            return CDPHUB_FATAL;
+        }
         auto records =
             text.empty() ? nlohmann::json::array() : nlohmann::json::parse(text, nullptr, false);
         if (records.is_discarded() || !records.is_array()) {

@@ -1,5 +1,7 @@
 #include "server/processor.hpp"
 
+#include <cdphub/json_depth.hpp>
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -95,7 +97,11 @@ std::size_t Processor::step(std::chrono::milliseconds wait) {
                 newest = std::max(newest, r->received_at_ms);
                 continue;
             }
-            auto parsed = json::parse(r->record, nullptr, false);
+            // Kept as text (the normalizer rejects it with the text as its raw record) if it does
+            // not parse or nests too deep to handle.
+            auto parsed = json_text::exceeds_depth(r->record)
+                              ? json(json::value_t::discarded)
+                              : json::parse(r->record, nullptr, false);
             if (parsed.is_array()) {  // several canonical records (Inbox::Entry)
                 for (auto& record : parsed) records.push_back(std::move(record));
             } else {

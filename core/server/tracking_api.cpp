@@ -1,5 +1,6 @@
 #include "server/tracking_api.hpp"
 
+#include <cdphub/json_depth.hpp>
 #include <nlohmann/json.hpp>
 
 #include "server/segment_events.hpp"
@@ -51,7 +52,8 @@ TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
     // body holds a write key to strip, by nlohmann (tracking_body.hpp).
     const auto scan = scan_tracking_body(body, batch);
     const auto too_deep = [] {
-        return error(400, "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+        return error(400,
+                     "JSON nested deeper than " + std::to_string(json_text::kMaxDepth) + " levels");
     };
     if (scan.result == BodyScan::Result::too_deep) return too_deep();
     static const json kNoBody = json::object();
@@ -61,7 +63,7 @@ TrackingOutcome handle_tracking(std::string_view route, std::string_view body,
     std::size_t count = scan.events;
     if (scan.result == BodyScan::Result::undecided || scan.has_write_key) {
         // simdjson stops at the first error, which may come before the nesting gets too deep.
-        if (nesting_depth(body) > kMaxJsonDepth) return too_deep();
+        if (json_text::exceeds_depth(body)) return too_deep();
         doc = json::parse(body, nullptr, false);
         if (doc.is_discarded()) return error(400, "invalid JSON");
         object = doc.is_object();

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <cdphub/json_depth.hpp>
+
 #include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -23,7 +25,7 @@ simdjson::simdjson_result<simdjson::dom::element> parse(std::string_view body) {
     thread_local ThreadParser t;
     if (!t.ready) {
         // The depth is fixed when the parser allocates; later growth keeps it.
-        if (t.parser.allocate(64 * 1024, kMaxJsonDepth) != simdjson::SUCCESS)
+        if (t.parser.allocate(64 * 1024, json_text::kMaxDepth) != simdjson::SUCCESS)
             return simdjson::MEMALLOC;
         t.ready = true;
     }
@@ -42,20 +44,6 @@ std::size_t skip_space(std::string_view s, std::size_t i) {
     return i;
 }
 
-// `i` is at a string's opening quote; returns the index just past its closing quote.
-std::size_t end_of_string(std::string_view s, std::size_t i) {
-    for (std::size_t j = i + 1; j < s.size();) {
-        const void* q = std::memchr(s.data() + j, '"', s.size() - j);
-        if (q == nullptr) return s.size();
-        std::size_t at = static_cast<const char*>(q) - s.data();
-        std::size_t backslashes = 0;
-        while (at - backslashes > i + 1 && s[at - backslashes - 1] == '\\') ++backslashes;
-        if (backslashes % 2 == 0) return at + 1;  // not escaped
-        j = at + 1;
-    }
-    return s.size();
-}
-
 // `i` is at the first byte of a value; moves `i` past it and returns its length without the
 // whitespace between tokens.
 std::size_t compact_value(std::string_view s, std::size_t& i) {
@@ -64,7 +52,7 @@ std::size_t compact_value(std::string_view s, std::size_t& i) {
     do {
         const char c = s[i];
         if (c == '"') {
-            const auto end = end_of_string(s, i);
+            const auto end = json_text::string_end(s, i);
             length += end - i;
             i = end;
         } else if (c == '{' || c == '[') {
@@ -132,7 +120,7 @@ std::size_t largest_batch_event(std::string_view s) {
     if (i >= s.size() || s[i] != '{') return 0;
     i = skip_space(s, i + 1);
     while (i < s.size() && s[i] == '"') {
-        const auto key_end = end_of_string(s, i);
+        const auto key_end = json_text::string_end(s, i);
         const bool is_batch = key_is(s, i, key_end, "batch");
         i = skip_space(s, key_end);
         i = skip_space(s, i + 1);  // past ':'
@@ -152,21 +140,6 @@ std::size_t largest_batch_event(std::string_view s) {
         if (i < s.size() && s[i] == ',') i = skip_space(s, i + 1);
     }
     return largest;
-}
-
-std::size_t nesting_depth(std::string_view s) {
-    std::size_t depth = 0, deepest = 0;
-    for (std::size_t i = 0; i < s.size();) {
-        const char c = s[i];
-        if (c == '"') {
-            i = end_of_string(s, i);
-            continue;
-        }
-        if (c == '{' || c == '[') deepest = std::max(deepest, ++depth);
-        if ((c == '}' || c == ']') && depth > 0) --depth;
-        ++i;
-    }
-    return deepest;
 }
 
 }  // namespace cdphub::server

@@ -17,14 +17,10 @@
 
 namespace cdphub::server {
 
-// Deeper bodies are refused with 400: no event is nested like that, and the processor's
-// recursive conversion must never see one.
-inline constexpr std::size_t kMaxJsonDepth = 512;
-
 struct BodyScan {
     enum class Result {
         ok,         // valid JSON; the fields below are filled
-        too_deep,   // valid or not, it nests deeper than kMaxJsonDepth
+        too_deep,   // valid or not, it nests deeper than json_text::kMaxDepth (refused: 400)
         undecided,  // let nlohmann decide (see above)
     };
     Result result = Result::undecided;
@@ -42,9 +38,5 @@ BodyScan scan_tracking_body(std::string_view body, bool batch);
 // number re-formatting). `body` must be valid JSON with an object at the top; 0 without a
 // "batch" array.
 std::size_t largest_batch_event(std::string_view body);
-
-// How deep arrays and objects nest in `body`, counting brackets outside strings; for a body
-// simdjson could not judge (it stops at its first error), before nlohmann parses it.
-std::size_t nesting_depth(std::string_view body);
 
 }  // namespace cdphub::server

@@ -1,5 +1,7 @@
 #include "server/webhooks.hpp"
 
+#include <cdphub/json_depth.hpp>
+
 namespace cdphub::server {
 
 void WebhookRouter::set_connectors(
@@ -24,6 +26,14 @@ std::optional<WebhookReply> WebhookRouter::handle(const std::string& instance,
         if (it == routes_.end()) return std::nullopt;
         route = it->second;
     }
+    // A JSON body nested deeper than any vendor sends would overflow the stack of the plugin
+    // that parses it, inside the hub's process: refused before it gets there.
+    const auto first = request.body.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && (request.body[first] == '{' || request.body[first] == '[') &&
+        json_text::exceeds_depth(request.body))
+        return WebhookReply{
+            400, "text/plain",
+            "JSON nested deeper than " + std::to_string(json_text::kMaxDepth) + " levels\n"};
     std::lock_guard call(route->mu);
     pipeline::IngestSink sink(ingestor_, instance);
     auto result = route->connector->receive(request, sink);

@@ -353,6 +353,10 @@ std::string type_name_with_article(const json& j) {
 
 // Why a line is not a record, or nullopt if it is a JSON object.
 std::optional<std::string> line_problem(const std::string& line) {
+    // Checked before any parse: parsed, such a line would overflow the stack of what walks it.
+    if (cdphub::json_text::exceeds_depth(line))
+        return "JSON nested deeper than " + std::to_string(cdphub::json_text::kMaxDepth) +
+               " levels";
     // accept() validates without building a tree; valid lines go to the hub byte for byte.
     if (json::accept(line)) {
         size_t first = line.find_first_not_of(" \t\r");

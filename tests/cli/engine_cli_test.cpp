@@ -57,6 +57,30 @@ TEST_F(EngineCli, ImportResolvesAndSummarizes) {
     EXPECT_THAT(r.out, HasSubstr("this is not json"));
 }
 
+TEST_F(EngineCli, ADeeplyNestedLineIsRejectedAndNothingCrashes) {
+    // 200,000 levels: parsed and then copied or dumped, this overflowed the stack (SIGSEGV).
+    const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+    dir_.write(
+        "deep.ndjson",
+        R"j({"type":"identify","record_id":"d1","occurred_at":"2024-05-01T10:00:00Z","identifiers":{"email":"deep@shop.io"},"traits":{"x":)j" +
+            deep + "}}\n" +
+            R"j({"type":"identify","record_id":"d2","occurred_at":"2024-05-01T10:00:00Z","identifiers":{"email":"fine@shop.io"}})j" +
+            "\n");
+    const auto file = (dir_.path() / "deep.ndjson").string();
+    auto r = cdphub(m() + "import " + file + " --source crm");
+    ASSERT_EQ(r.code, 0) << r.out.substr(0, 2000);
+    EXPECT_THAT(r.out, HasSubstr("records stored     1"));
+    EXPECT_THAT(r.out, HasSubstr("rejected           1"));
+    r = cdphub(m() + "rejected --source crm");
+    EXPECT_EQ(r.code, 0);
+    EXPECT_THAT(r.out, HasSubstr("nested deeper than 512 levels"));
+    // Replaying it parses the raw text again: it stays rejected, and the hub stays up.
+    r = cdphub(m() + "rejected replay --source crm");
+    EXPECT_EQ(r.code, 0) << r.out.substr(0, 2000);
+    EXPECT_THAT(r.out, HasSubstr("0 stored now"));
+    EXPECT_THAT(r.out, HasSubstr("1 still rejected"));
+}
+
 TEST_F(EngineCli, ExplainShowsProvenanceAndMergesAndUnmergeSplits) {
     ASSERT_EQ(cdphub(m() + "import " + data() + " --source crm").code, 0);
     auto r = cdphub(m() + "profile explain email:ANN@shop.io");

@@ -62,6 +62,15 @@ TEST_F(SyncCli, SyncIsIncrementalAndResumesFromTheStoredCursor) {
     r = cdphub(m() + "profile show email:dee@shop.io");
     EXPECT_EQ(r.code, 0) << r.out;
 
+    // A line nested 200,000 levels deep is one rejected line, not a crashed plugin.
+    dir_.write("in/a-3.ndjson", R"({"type":"identify","x":)" + std::string(200000, '[') +
+                                    std::string(200000, ']') + "}\n" + identify(5, "eve@shop.io"));
+    r = cdphub(m() + "sync files");
+    EXPECT_EQ(r.code, 0) << r.out.substr(0, 2000);
+    EXPECT_THAT(r.out, HasSubstr("1 new records, 0 already stored, 1 rejected"));
+    r = cdphub(m() + "rejected --source files");
+    EXPECT_THAT(r.out, HasSubstr("nested deeper than 512 levels"));
+
     EXPECT_EQ(cdphub(m() + "sync nope").code, 1);
 }
 

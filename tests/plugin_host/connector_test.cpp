@@ -105,6 +105,14 @@ TEST_F(ConnectorTest, MalformedEmitIsAFaultEvenIfThePluginIgnoresIt) {
     EXPECT_TRUE(sink.records.empty());
 }
 
+TEST_F(ConnectorTest, DeeplyNestedRecordsAreRefusedUnparsed) {
+    MemorySink sink;
+    auto r = make({{"deep_emit", true}})->read(sink);
+    EXPECT_EQ(r.status.code, StatusCode::fatal);
+    EXPECT_THAT(r.status.message, HasSubstr("deeper than 512 levels"));
+    EXPECT_TRUE(sink.records.empty());
+}
+
 TEST_F(ConnectorTest, WriteReportsPerRecordOutcomes) {
     json batch = json::array();
     for (int i = 0; i < 6; ++i) batch.push_back({{"n", i}});

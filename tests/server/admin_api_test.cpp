@@ -207,6 +207,11 @@ TEST_F(AdminApiTest, SegmentsListOneAndPreview) {
     EXPECT_THAT(wrong["error"]["message"].get<std::string>(), HasSubstr("column"));
     EXPECT_EQ(answer("POST", "/admin/v1/segments/preview", 400, "[1,2]")["error"]["code"],
               "bad_body");
+    auto deep =
+        answer("POST", "/admin/v1/segments/preview", 400,
+               R"({"expression": )" + std::string(100000, '[') + std::string(100000, ']') + "}");
+    EXPECT_EQ(deep["error"]["code"], "bad_body");
+    EXPECT_THAT(deep["error"]["message"].get<std::string>(), HasSubstr("deeper than 512"));
     // Preview saved nothing.
     EXPECT_EQ(answer("GET", "/admin/v1/segments", 200)["segments"].size(), 1u);
 }

@@ -6,6 +6,8 @@
 #include "server/segment_events.hpp"
 #include "server/tracking_api.hpp"
 #include "server/tracking_body.hpp"
+
+#include <cdphub/json_depth.hpp>
 #include "server_fixture.hpp"
 
 namespace cdphub::server::test {
@@ -248,7 +250,9 @@ TEST(TrackingBody, LargestBatchEventCountsItsTextWithoutWhitespace) {
     EXPECT_EQ(largest_batch_event(R"({"context":{"batch":[1234567]},"batch":[true,null]})"), 4u);
     // The last "batch" member counts, and a member named with an escape is still "batch".
     EXPECT_EQ(largest_batch_event(R"({"batch":["long string"],"b\u0061tch":[1]})"), 1u);
-    EXPECT_EQ(nesting_depth(R"({"a":"[[[[","b":[[1]]})"), 3u);
+    EXPECT_FALSE(json_text::exceeds_depth(R"({"a":"[[[[","b":[[1]]})", 3));
+    EXPECT_TRUE(json_text::exceeds_depth(R"({"a":"[[[[","b":[[1]]})", 2));
+    EXPECT_FALSE(json_text::exceeds_depth(R"({"a":"\"[[[[\\","b":[[1]]})", 3));
 
     // Against nlohmann's compact dump, on an event with no number re-formatting to differ.
     json event = {

@@ -33,11 +33,12 @@ class WebhookTest : public ServerTest {
         ingestor_.reset();
     }
 
-    http::Result hook(const std::string& path, const std::string& signature) {
+    http::Result hook(const std::string& path, const std::string& signature,
+                      const std::string& body = R"({"event":"Email Opened"})") {
         http::Request r;
         r.method = "POST";
         r.url = base_ + path;
-        r.body = R"({"event":"Email Opened"})";
+        r.body = body;
         r.headers = {{"Content-Type", "application/json"}, {"X-Signature", signature}};
         r.rate_limited = false;
         return client_.perform(r);
@@ -64,6 +65,21 @@ TEST_F(WebhookTest, RoutesToTheInstanceAndReturnsItsAnswer) {
     EXPECT_EQ(hook("/webhooks/unknown/events", "good").response().status, 404);
     EXPECT_EQ(store_->list_rejected("esp-hooks", 0, 10).size(), 1u);
     EXPECT_EQ(counters_.webhook_requests.load(), 3u);
+}
+
+TEST_F(WebhookTest, DeeplyNestedJsonIsRefusedBeforeThePluginSeesIt) {
+    // Parsed by the plugin, 100,000 levels would overflow its stack inside the hub's process.
+    const std::string deep = R"({"event":"Email Opened","x":)" + std::string(100000, '[') +
+                             std::string(100000, ']') + "}";
+    auto r = hook("/webhooks/esp-hooks/events", "good", deep);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.response().status, 400);
+    EXPECT_NE(r.response().body.find("nested deeper than 512"), std::string::npos);
+    EXPECT_TRUE(store_->list_rejected("esp-hooks", 0, 10).empty());  // never reached the plugin
+    // Deep brackets inside a string are only text.
+    auto text = hook("/webhooks/esp-hooks/events", "good",
+                     R"({"event":"Email Opened","note":")" + std::string(1000, '[') + R"("})");
+    EXPECT_EQ(text.response().status, 202);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #define CDPHUB_SDK_HPP
 
 #include <cdphub/plugin.h>
+#include <cdphub/json_depth.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -162,8 +163,13 @@ class HttpResponse {
     bool ok() const { return status() >= 200 && status() < 300; }
     // Parses the body; a body that is not JSON becomes a RetryableError that quotes its start,
     // since vendors answer HTML error pages during outages.
+    // An answer nested deeper than json_text::kMaxDepth is refused the same way, unparsed.
     json json_body() const {
         auto b = body();
+        if (json_text::exceeds_depth(b))
+            throw RetryableError("the answer (HTTP " + std::to_string(status()) +
+                                 ") nests JSON deeper than " +
+                                 std::to_string(json_text::kMaxDepth) + " levels");
         json j = json::parse(b.begin(), b.end(), nullptr, false);
         if (j.is_discarded())
             throw RetryableError("expected a JSON answer (HTTP " + std::to_string(status()) +
@@ -233,7 +239,8 @@ class Call {
     json cursor_json() const {
         auto c = cursor();
         if (c.empty()) return json();
-        json j = json::parse(c, nullptr, false);
+        json j = json_text::exceeds_depth(c) ? json(json::value_t::discarded)
+                                             : json::parse(c, nullptr, false);
         if (j.is_discarded())
             throw FatalError("the stored cursor is not valid JSON: " + c.substr(0, 200) +
                              "; reset this connector's cursor");

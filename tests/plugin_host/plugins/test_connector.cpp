@@ -34,7 +34,8 @@ class TestConnector : public cdphub::SourceDestination {
             "block_until_cancelled": {"type": "boolean"},
             "log_token": {"type": "boolean"},
             "fail_create": {"type": "boolean"},
-            "bad_emit": {"type": "boolean"}
+            "bad_emit": {"type": "boolean"},
+            "deep_emit": {"type": "boolean"}
           }
         })");
         i.capabilities = {{"incremental", true},
@@ -69,6 +70,11 @@ class TestConnector : public cdphub::SourceDestination {
     void read(cdphub::Call& call) override {
         if (config_.value("bad_emit", false)) {
             call.emit_raw("{\"not\": \"an array\"}", "");
+            return;
+        }
+        if (config_.value("deep_emit", false)) {
+            call.emit_raw("[{\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}]",
+                          "");
             return;
         }
         if (config_.value("block_until_cancelled", false)) {
