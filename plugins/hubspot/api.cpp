@@ -10,7 +10,7 @@ namespace cdphub_hubspot {
 std::string describe(const cdphub::HttpResponse& r) {
     std::string out = "HTTP " + std::to_string(r.status());
     auto body = r.body();
-    json j = json::parse(body.begin(), body.end(), nullptr, false);
+    json j = cdphub::parse_untrusted_json(body);
     if (j.is_object()) {
         // API errors carry "category"; OAuth errors put their code in "status".
         std::string code = j.value("category", "");
@@ -162,7 +162,7 @@ cdphub::HttpResponse Api::send(const cdphub::Call& call, const std::string& meth
                                     "(e.g. crm.objects.contacts.read)");
         if (status == 429) {
             auto b = r->body();
-            json j = json::parse(b.begin(), b.end(), nullptr, false);
+            json j = cdphub::parse_untrusted_json(b);
             const std::string policy = j.is_object() ? j.value("policyName", "") : "";
             const int64_t after = r->retry_after_ms();
             if (policy == "DAILY")

@@ -11,7 +11,7 @@ namespace cdphub::mailchimp {
 // (a bare 403 from the throttle, an HTML page from a load balancer).
 std::string Api::problem_text(const HttpResponse& r) {
     auto b = r.body();
-    json j = json::parse(b.begin(), b.end(), nullptr, false);
+    json j = cdphub::parse_untrusted_json(b);
     if (!j.is_object() || !j.contains("title")) return {};
     std::string out = j.value("title", std::string());
     if (auto d = j.find("detail"); d != j.end() && d->is_string() && !d->get<std::string>().empty())

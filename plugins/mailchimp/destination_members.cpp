@@ -36,7 +36,7 @@ std::string text_of(const json& v) {
 
 // "title: detail" of a problem document given as text (batch results carry it as a string).
 std::string problem_of(const std::string& response) {
-    json j = json::parse(response, nullptr, false);
+    json j = cdphub::parse_untrusted_json(response);
     if (!j.is_object()) return response.substr(0, 300);
     std::string out = j.value("title", std::string());
     if (auto d = j.find("detail"); d != j.end() && d->is_string()) out += ": " + text_of(*d);
@@ -350,7 +350,7 @@ class Writer {
         }
         try {
             for (const auto& [name, content] : untar_gz(archive.body())) {
-                json arr = json::parse(content, nullptr, false);
+                json arr = cdphub::parse_untrusted_json(content);
                 if (!arr.is_array()) continue;
                 for (const auto& res : arr)
                     if (res.is_object() && res.contains("operation_id"))

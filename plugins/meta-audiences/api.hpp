@@ -57,7 +57,7 @@ inline std::string printable(std::string_view s, std::size_t max = 300) {
 inline GraphError graph_error(const HttpResponse& r) {
     GraphError e;
     e.http = r.status();
-    auto j = json::parse(r.body(), nullptr, false);
+    auto j = cdphub::parse_untrusted_json(r.body());
     if (j.is_object() && j.contains("error") && j["error"].is_object()) {
         const auto& o = j["error"];
         auto num = [&](const char* k) {
@@ -81,7 +81,7 @@ inline GraphError graph_error(const HttpResponse& r) {
 inline int64_t regain_access_ms(const HttpResponse& r) {
     auto h = r.header("X-Business-Use-Case-Usage");
     if (h.empty()) return -1;
-    auto j = json::parse(h.begin(), h.end(), nullptr, false);
+    auto j = cdphub::parse_untrusted_json(h);
     if (!j.is_object()) return -1;
     int64_t minutes = -1;
     for (const auto& [biz, usages] : j.items()) {

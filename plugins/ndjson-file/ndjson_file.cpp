@@ -224,7 +224,7 @@ struct Position {
 Position parse_cursor(const std::string& text) {
     Position pos;
     if (text.empty()) return pos;
-    json c = json::parse(text, nullptr, false);
+    json c = cdphub::parse_untrusted_json(text);
     auto bad = [&] {
         return cdphub::FatalError("the stored cursor " + text.substr(0, 200) +
                                   " is not {\"file\": name, \"offset\": bytes}; reset the "

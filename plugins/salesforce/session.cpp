@@ -19,7 +19,7 @@ std::string short_path(const std::string& path) {
 }  // namespace
 
 ApiError parse_api_error(int status, std::string_view body) {
-    json j = json::parse(body.begin(), body.end(), nullptr, false);
+    json j = cdphub::parse_untrusted_json(body);
     if (j.is_array() && !j.empty() && j[0].is_object())
         return {str(j[0], "errorCode"), str(j[0], "message")};
     if (j.is_object() && j.contains("errorCode")) return {str(j, "errorCode"), str(j, "message")};
@@ -46,7 +46,7 @@ void Session::authenticate(Call& call) {
     if (r.status() >= 500)
         throw RetryableError("the Salesforce token endpoint answered HTTP " +
                              std::to_string(r.status()) + "; the read will be retried");
-    json body = json::parse(r.body().begin(), r.body().end(), nullptr, false);
+    json body = cdphub::parse_untrusted_json(r.body());
     if (r.status() != 200) {
         // OAuth errors are {"error", "error_description"}, not the REST error array.
         const auto error = body.is_object() ? str(body, "error") : std::string();

@@ -21,7 +21,7 @@ struct Contact {
 };
 
 std::string errors_text(std::string_view body) {
-    json j = json::parse(body, nullptr, false);
+    json j = cdphub::parse_untrusted_json(body);
     std::string out;
     if (j.is_object() && j.contains("errors") && j["errors"].is_array())
         for (const auto& e : j["errors"]) {

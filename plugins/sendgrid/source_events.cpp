@@ -176,7 +176,7 @@ void receive_events(const Call& call, const Config& config, const Verifier* veri
         }
     }
     const auto& body = request.body;
-    json events = json::parse(body.begin(), body.end(), nullptr, false);
+    json events = cdphub::parse_untrusted_json(body);
     json records = json::array();
     if (!events.is_array()) {
         // Nothing in it can be read, and a retry would send the same bytes: keep it for a human.

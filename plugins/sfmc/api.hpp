@@ -22,7 +22,7 @@ inline std::string excerpt(std::string_view body) {
 // Retry-After from the header, else SFMC's "retryAfter" body field (seconds); -1 if neither.
 inline int64_t retry_after_ms(const HttpResponse& r) {
     if (auto ms = r.retry_after_ms(); ms >= 0) return ms;
-    auto j = json::parse(r.body(), nullptr, false);
+    auto j = cdphub::parse_untrusted_json(r.body());
     if (j.is_object() && j.contains("retryAfter") && j["retryAfter"].is_number())
         return static_cast<int64_t>(j["retryAfter"].get<double>() * 1000);
     return -1;

@@ -28,7 +28,7 @@ struct SquareError {
 SquareError square_error(const cdphub::HttpResponse& r) {
     SquareError e;
     auto b = r.body();
-    json j = json::parse(b.begin(), b.end(), nullptr, false);
+    json j = cdphub::parse_untrusted_json(b);
     if (j.is_object() && j.contains("errors") && j["errors"].is_array() && !j["errors"].empty()) {
         const json& f = j["errors"][0];
         e.category = f.value("category", "");

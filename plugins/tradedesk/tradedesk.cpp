@@ -216,7 +216,7 @@ class TradeDeskDestination : public Destination {
     }
 
     static std::string answer(const HttpResponse& r) {
-        auto j = json::parse(r.body(), nullptr, false);
+        auto j = cdphub::parse_untrusted_json(r.body());
         std::string out = "HTTP " + std::to_string(r.status());
         if (j.is_object() && (j.contains("ErrorCode") || j.contains("Message")))
             return out + " " + printable(j.value("ErrorCode", "")) + ": " +
@@ -227,7 +227,7 @@ class TradeDeskDestination : public Destination {
     [[noreturn]] static void fail(const std::string& what, const HttpResponse& r) {
         const int s = r.status();
         const std::string msg = what + " answered " + answer(r);
-        auto j = json::parse(r.body(), nullptr, false);
+        auto j = cdphub::parse_untrusted_json(r.body());
         const std::string code = j.is_object() ? j.value("ErrorCode", "") : "";
         if (s == 401)
             throw AuthError(msg +

@@ -31,6 +31,14 @@ namespace cdphub {
 
 using json = nlohmann::json;
 
+// Parses JSON text from outside the hub (a vendor's answer, a webhook body, a file's content).
+// Text that is not JSON, and JSON nested deeper than json_text::kMaxDepth (which would overflow
+// the stack of whatever copies or dumps it), both come back discarded (is_discarded()).
+inline json parse_untrusted_json(std::string_view text) {
+    if (json_text::exceeds_depth(text)) return json(json::value_t::discarded);
+    return json::parse(text.begin(), text.end(), nullptr, false);
+}
+
 enum class Status : int32_t {
     ok = CDPHUB_OK,
     retryable = CDPHUB_RETRYABLE,
