@@ -2,7 +2,8 @@
 //   SegmentFull   full evaluation of a 3-condition segment (compiled SQL + membership update)
 //   PlainSql      the same selection written by hand in SQL, run on the same file: the baseline
 //   Diff          an activation diff over the segment's members after 1% churn
-// Run: build/default/bin/cdphub-engine-bench [--profiles=N] (Google Benchmark flags work too).
+// Run: build/default/bin/cdphub-engine-bench [--profiles=N] [--keep-store] (Google Benchmark flags
+// work too).
 // The store file is built once per run in $TMPDIR; see docs/benchmarks.md for figures.
 #include <benchmark/benchmark.h>
 
@@ -26,6 +27,9 @@ namespace {
 using namespace cdphub;
 
 std::int64_t g_profiles = 1'000'000;
+// --keep-store: reuse the store file of an earlier run with --keep-store and leave it behind, so
+// that its queries can be looked at in the sqlite3 shell (the benchmarks change its data).
+bool g_keep_store = false;
 const char* kNow = "2026-11-01T00:00:00.000Z";
 const char* kExpression =
     "traits.country == \"DE\" and count(orders within 90d) >= 1 and consent.email == true";
@@ -119,7 +123,7 @@ struct Fixture {
 
 Fixture& fixture() {
     static Fixture f = [] {
-        build_store();
+        if (!g_keep_store || !std::filesystem::exists(store_path())) build_store();
         Fixture f;
         f.store = store::open_sqlite_store(store_path());
         auto parsed = segment::parse_segment(kExpression);
@@ -173,7 +177,7 @@ void Diff(benchmark::State& state) {
     auto& f = fixture();
     f.store->with_connection([](SQLite::Database& db, const std::string& now) {
         db.exec(
-            "DELETE FROM activation_changes; DELETE FROM activation_state; DELETE FROM "
+            "DELETE FROM activation_state; DELETE FROM activation_changes; DELETE FROM "
             "activation_diffs; DELETE FROM activation_bindings");
         SQLite::Statement s(db,
                             "DELETE FROM segment_memberships WHERE segment_id = (SELECT id FROM "
@@ -246,10 +250,14 @@ BENCHMARK(Diff)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i)
-        if (std::strncmp(argv[i], "--profiles=", 11) == 0) g_profiles = std::atoll(argv[i] + 11);
+        if (std::strncmp(argv[i], "--profiles=", 11) == 0)
+            g_profiles = std::atoll(argv[i] + 11);
+        else if (std::strcmp(argv[i], "--keep-store") == 0)
+            g_keep_store = true;
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
+    if (g_keep_store) return 0;
     std::filesystem::remove(store_path());
     std::filesystem::remove(store_path().string() + "-wal");
     std::filesystem::remove(store_path().string() + "-shm");

@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <memory>
+#include <stdexcept>
 
 namespace cdphub {
 namespace {
@@ -42,6 +43,16 @@ std::string sha256_hex(std::string_view data) {
     if (!ctx) return {};
     EVP_DigestUpdate(ctx.get(), data.data(), data.size());
     return finish(ctx.get());
+}
+
+std::int64_t sha256_prefix64(std::string_view data) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+    unsigned int len = 0;
+    if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr) != 1)
+        throw std::runtime_error("SHA-256 is not available from OpenSSL");
+    std::uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v = (v << 8) | md[static_cast<std::size_t>(i)];
+    return static_cast<std::int64_t>(v);
 }
 
 std::optional<std::string> sha256_hex_fd(int fd) {

@@ -9,9 +9,33 @@
 #include <ctime>
 #include <exception>
 
+#include "common/sha256.hpp"
+
 namespace cdphub::store {
 
 namespace {
+
+// cdphub_payload_hash(text): sha256_prefix64 of the text, NULL for NULL. The activation state
+// keeps this fingerprint of what a destination holds instead of the payload itself (the
+// payload stays in the outbox row the state points at), which keeps that 1-row-per-member
+// table small enough to stay in the page cache.
+void payload_hash(sqlite3_context* ctx, int, sqlite3_value** argv) {
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(ctx);
+    const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+    const auto size = static_cast<std::size_t>(sqlite3_value_bytes(argv[0]));
+    try {
+        sqlite3_result_int64(ctx, sha256_prefix64(std::string_view(text ? text : "", size)));
+    } catch (const std::exception& e) {
+        sqlite3_result_error(ctx, e.what(), -1);
+    }
+}
+
+void register_store_functions(SQLite::Database& db) {
+    const int rc = sqlite3_create_function_v2(db.getHandle(), "cdphub_payload_hash", 1,
+                                              SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                                              payload_hash, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) throw SQLite::Exception(db.getHandle(), rc);
+}
 
 StoreError::Kind kind_of(int sqlite_code) {
     switch (sqlite_code & 0xff) {  // primary code; the extended bits only refine it
@@ -194,6 +218,7 @@ SQLite::Database open_database(const std::filesystem::path& path, const Database
         db.exec("PRAGMA cache_size = -65536");
         // Temporary tables (segment evaluation, diffs) live in memory, not in a temp file.
         db.exec("PRAGMA temp_store = MEMORY");
+        register_store_functions(db);  // before migrate: migrations may call them
         migrate(db, migrations);
         return db;
     } catch (...) {

@@ -59,7 +59,8 @@ std::span<const Migration> store_migrations();
 int migrate(SQLite::Database& db, std::span<const Migration> migrations);
 
 // Opens (creating if missing) a store file: checks that it is a cdphub store, sets the connection
-// pragmas, and migrates it. Throws StoreError.
+// pragmas, registers the store's SQL functions (cdphub_payload_hash), and migrates it. Throws
+// StoreError.
 SQLite::Database open_database(const std::filesystem::path& path, const DatabaseOptions& options,
                                std::span<const Migration> migrations = store_migrations());
 

@@ -357,6 +357,60 @@ ALTER TABLE rejected_records ADD COLUMN replay_outcome TEXT;
 )sql");
 }
 
+// Activation state, narrow: a diff over a large segment read and rewrote rows spread over the
+// whole state table, and with the payload text in every row (1M members: ~100 MB) that table did
+// not fit the page cache, so each diff paid for reading and writing most of it (1.6 s at 1M
+// members, 1% churn). The state now keeps a 64-bit fingerprint of the payload for comparisons
+// and the id of the outbox row (an enter or update) that carries the payload itself, which an
+// exit repeats. activation_state.planned_at was never read and is gone.
+void v7_narrow_activation_state(SQLite::Database& db) {
+    db.exec(R"sql(
+CREATE TABLE activation_state_v7 (
+    binding_id   INTEGER NOT NULL REFERENCES activation_bindings (id),
+    profile_id   INTEGER NOT NULL REFERENCES profiles (id),
+    -- cdphub_payload_hash(payload): the first 64 bits of the SHA-256 of the payload's JSON text.
+    payload_hash INTEGER NOT NULL,
+    -- The enter or update change whose payload the destination holds once delivery is done.
+    -- Not a REFERENCES: SQLite would then scan this table for every outbox row deleted (there
+    -- is no index on change_id, and keeping one would cost each diff as much as it saves).
+    -- The outbox is append-only; anything that ever prunes it must keep these rows.
+    change_id    INTEGER NOT NULL,
+    PRIMARY KEY (binding_id, profile_id)
+) WITHOUT ROWID;
+
+-- Only for this migration: finds each state row's change.
+CREATE INDEX activation_changes_v7 ON activation_changes (binding_id, profile_id, id);
+
+-- Every state row was written together with an enter or update change of the same payload. A
+-- row whose change is gone (deleted by hand) gets one back, marked delivered in a diff of its
+-- own, so that its exit can still carry the payload.
+CREATE TEMP TABLE v7_orphans AS
+    SELECT s.binding_id, s.profile_id, s.payload, s.planned_at FROM activation_state s
+    WHERE NOT EXISTS (SELECT 1 FROM activation_changes c WHERE c.binding_id = s.binding_id
+                      AND c.profile_id = s.profile_id AND (c.op = 'enter' OR c.op = 'update')
+                      AND c.payload = s.payload);
+INSERT INTO activation_diffs (binding_id, created_at, backfill, entered, exited, changed)
+    SELECT DISTINCT binding_id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 0, 0, 0, 0
+    FROM v7_orphans;
+INSERT INTO activation_changes (diff_id, binding_id, profile_id, op, payload, status,
+                                delivered_at)
+    SELECT (SELECT max(d.id) FROM activation_diffs d WHERE d.binding_id = o.binding_id),
+           o.binding_id, o.profile_id, 'update', o.payload, 'delivered', o.planned_at
+    FROM v7_orphans o;
+DROP TABLE v7_orphans;
+
+INSERT INTO activation_state_v7 (binding_id, profile_id, payload_hash, change_id)
+    SELECT s.binding_id, s.profile_id, cdphub_payload_hash(s.payload),
+           (SELECT max(c.id) FROM activation_changes c WHERE c.binding_id = s.binding_id
+            AND c.profile_id = s.profile_id AND (c.op = 'enter' OR c.op = 'update')
+            AND c.payload = s.payload)
+    FROM activation_state s;
+DROP INDEX activation_changes_v7;
+DROP TABLE activation_state;
+ALTER TABLE activation_state_v7 RENAME TO activation_state;
+)sql");
+}
+
 const Migration kMigrations[] = {
     {1, "ingest: records, rejected_records, cursors, ingest_batches", v1_ingest},
     {2, "profiles: identity graph, traits, events, orders, consents, merge log", v2_profiles},
@@ -364,6 +418,8 @@ const Migration kMigrations[] = {
     {4, "activation: bindings, state and the outbox of changes", v4_activation},
     {5, "delivery: retry times, destination worker state", v5_delivery},
     {6, "operations: sync run history, rejected-record replay marks", v6_operations},
+    {7, "activation state: payload fingerprint and the outbox row holding the payload",
+     v7_narrow_activation_state},
 };
 
 }  // namespace

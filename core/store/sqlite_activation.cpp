@@ -315,7 +315,7 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, StatementCache& cache, std::s
     }
     db.exec(
         "CREATE TEMP TABLE IF NOT EXISTS diff_target (profile_id INTEGER PRIMARY KEY, payload "
-        "TEXT)");
+        "TEXT, payload_hash INTEGER)");
     cache.get("DELETE FROM diff_target").exec();
     {
         // Candidates that belong at the destination now: current members, with consent where
@@ -334,6 +334,9 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, StatementCache& cache, std::s
         fill.bind(i++, b.segment_id);
         if (b.purpose) fill.bind(i++, *b.purpose);
         fill.exec();
+        // A second pass, so that each payload is built once (a column of the INSERT's SELECT
+        // that used it twice could be evaluated twice).
+        cache.get("UPDATE diff_target SET payload_hash = cdphub_payload_hash(payload)").exec();
     }
 
     if (joined) {
@@ -361,7 +364,7 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, StatementCache& cache, std::s
     // The candidates and targets are the churn; the state and the memberships are the whole
     // segment. CROSS JOIN makes SQLite loop over the small side and look the other up by key:
     // left to choose, it scanned every member of the binding (2.2 s at 1M members, 1% churn).
-    // Each step uses some of ?1 diff id, ?2 binding id, ?3 now, ?4 first_change. SQLite counts
+    // Each step uses some of ?1 diff id, ?2 binding id, ?3 first_change. SQLite counts
     // parameters up to the highest index used, so binding every index up to that count is
     // always valid.
     auto run = [&](const char* sql) {
@@ -369,21 +372,22 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, StatementCache& cache, std::s
         const int n = s.getBindParameterCount();
         if (n >= 1) s.bind(1, d.diff_id);
         if (n >= 2) s.bind(2, b.id);
-        if (n >= 3) s.bind(3, now);
-        if (n >= 4) s.bind(4, first_change);
+        if (n >= 3) s.bind(3, first_change);
         return static_cast<std::int64_t>(s.exec());
     };
-    // Exits carry the payload the destination was last given, so it can find the person.
+    // Exits carry the payload the destination was last given (the outbox row the state points
+    // at), so it can find the person.
     d.exited =
         run("INSERT INTO activation_changes (diff_id, binding_id, profile_id, op, payload) "
-            "SELECT ?1, ?2, st.profile_id, 'exit', st.payload FROM activation_state st WHERE "
-            "st.binding_id = ?2 AND st.profile_id IN (SELECT profile_id FROM diff_candidates) AND "
-            "st.profile_id NOT IN (SELECT profile_id FROM diff_target) ORDER BY st.profile_id");
+            "SELECT ?1, ?2, st.profile_id, 'exit', c.payload FROM activation_state st CROSS JOIN "
+            "activation_changes c ON c.id = st.change_id WHERE st.binding_id = ?2 AND "
+            "st.profile_id IN (SELECT profile_id FROM diff_candidates) AND st.profile_id NOT IN "
+            "(SELECT profile_id FROM diff_target) ORDER BY st.profile_id");
     d.changed =
         run("INSERT INTO activation_changes (diff_id, binding_id, profile_id, op, payload) "
             "SELECT ?1, ?2, t.profile_id, 'update', t.payload FROM diff_target t CROSS JOIN "
             "activation_state st ON st.binding_id = ?2 AND st.profile_id = t.profile_id WHERE "
-            "t.payload IS NOT st.payload ORDER BY t.profile_id");
+            "t.payload_hash IS NOT st.payload_hash ORDER BY t.profile_id");
     d.entered =
         run("INSERT INTO activation_changes (diff_id, binding_id, profile_id, op, payload) "
             "SELECT ?1, ?2, t.profile_id, 'enter', t.payload FROM diff_target t WHERE NOT EXISTS "
@@ -391,14 +395,14 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, StatementCache& cache, std::s
             "t.profile_id) ORDER BY t.profile_id");
     // The state becomes what the destination holds once these changes are delivered.
     run("DELETE FROM activation_state WHERE binding_id = ?2 AND profile_id IN (SELECT profile_id "
-        "FROM activation_changes WHERE id > ?4 AND op = 'exit')");
-    run("UPDATE activation_state SET payload = (SELECT t.payload FROM diff_target t WHERE "
-        "t.profile_id = activation_state.profile_id), planned_at = ?3 WHERE binding_id = ?2 AND "
-        "profile_id IN (SELECT profile_id FROM activation_changes WHERE id > ?4 AND "
-        "op = 'update')");
-    run("INSERT INTO activation_state (binding_id, profile_id, payload, planned_at) "
-        "SELECT ?2, profile_id, payload, ?3 FROM activation_changes WHERE id > ?4 AND "
-        "op = 'enter'");
+        "FROM activation_changes WHERE id > ?3 AND op = 'exit')");
+    run("UPDATE activation_state SET payload_hash = t.payload_hash, change_id = c.id FROM "
+        "activation_changes c CROSS JOIN diff_target t ON t.profile_id = c.profile_id WHERE c.id > "
+        "?3 AND c.op = 'update' AND activation_state.binding_id = ?2 AND "
+        "activation_state.profile_id = c.profile_id");
+    run("INSERT INTO activation_state (binding_id, profile_id, payload_hash, change_id) "
+        "SELECT ?2, c.profile_id, t.payload_hash, c.id FROM activation_changes c CROSS JOIN "
+        "diff_target t ON t.profile_id = c.profile_id WHERE c.id > ?3 AND c.op = 'enter'");
     cache.get("DELETE FROM diff_target").exec();
     cache.get("DELETE FROM diff_candidates").exec();
     {

@@ -116,6 +116,37 @@ TEST_F(DiffTest, AMergeExitsTheAbsorbedProfile) {
     EXPECT_EQ(changes[0].profile, b);
 }
 
+// The state keeps a fingerprint of the payload and points at the outbox row that carries it: a
+// change back to an earlier value is still a change, and an exit repeats the latest payload.
+TEST_F(DiffTest, AnExitCarriesTheLastPayloadSentAndAChangeBackIsAnUpdate) {
+    auto a = person("a@x.io", {{"tier", "gold"}, {"address", {{"city", "Berlin"}}}});
+    member(a);
+    store_->plan_diff("vip-to-esp");
+    deliver_all();
+    std::vector<std::string> cities;
+    int n = 0;
+    for (const char* city : {"Paris", "Berlin", "Paris"}) {
+        const auto day = std::to_string(++n);
+        ingest("crm", rec("move" + day, {{"email", "a@x.io"}}, "2024-06-0" + day + "T00:00:00Z",
+                          {{"address", {{"city", city}}}}));
+        auto d = store_->plan_diff("vip-to-esp");
+        EXPECT_EQ(d.changed, 1) << city;
+        for (const auto& c : store_->pending_changes("vip-to-esp", 10))
+            cities.push_back(c.op + ":" + c.payload["city"].get<std::string>());
+        deliver_all();
+    }
+    EXPECT_EQ(cities, (std::vector<std::string>{"update:Paris", "update:Berlin", "update:Paris"}));
+    EXPECT_EQ(store_->plan_diff("vip-to-esp").diff_id, 0);  // the same payload again: nothing
+
+    member(a, false);
+    store_->plan_diff("vip-to-esp");
+    auto changes = store_->pending_changes("vip-to-esp", 10);
+    ASSERT_EQ(changes.size(), 1u);
+    EXPECT_EQ(changes[0].op, "exit");
+    EXPECT_EQ(changes[0].payload["city"], "Paris");
+    EXPECT_EQ(changes[0].payload["email"], "a@x.io");
+}
+
 TEST_F(DiffTest, AnUnmergeEntersTheSplitOffProfile) {
     auto a = person("a@x.io");
     ingest("pos", rec("p1", {{"phone", "+14155550123"}}, "2024-05-01T10:00:00Z"));

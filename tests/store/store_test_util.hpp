@@ -39,12 +39,16 @@ inline std::string dump_tables(const std::filesystem::path& p) {
     auto db = plain_connection(p, false);
     std::string out;
     SQLite::Statement tables(db,
-                             "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
+                             "SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND "
+                             "type = 'table' AND name != 'sqlite_schema' ORDER BY name");
     while (tables.executeStep()) {
         std::string name = tables.getColumn(0).getString();
+        const bool without_rowid = tables.getColumn(1).getInt() != 0;
         out += "== " + name + "\n";
-        // Identifiers from the file's own schema, quoted; no values are spliced in.
-        SQLite::Statement rows(db, "SELECT * FROM \"" + name + "\" ORDER BY rowid");
+        // Identifiers from the file's own schema, quoted; no values are spliced in. A WITHOUT
+        // ROWID table has no rowid and is read in primary key order.
+        SQLite::Statement rows(
+            db, "SELECT * FROM \"" + name + "\"" + (without_rowid ? "" : " ORDER BY rowid"));
         while (rows.executeStep()) {
             for (int i = 0; i < rows.getColumnCount(); ++i) {
                 auto c = rows.getColumn(i);
