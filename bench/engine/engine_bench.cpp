@@ -2,6 +2,7 @@
 //   SegmentFull   full evaluation of a 3-condition segment (compiled SQL + membership update)
 //   PlainSql      the same selection written by hand in SQL, run on the same file: the baseline
 //   Diff          an activation diff over the segment's members after 1% churn
+//   PlainSqlDiff  the same changes found by hand-written SQL over the whole segment: its baseline
 // Run: build/default/bin/cdphub-engine-bench [--profiles=N] [--keep-store] (Google Benchmark flags
 // work too).
 // The store file is built once per run in $TMPDIR; see docs/benchmarks.md for figures.
@@ -171,6 +172,49 @@ void PlainSql(benchmark::State& state) {
     state.counters["members"] = static_cast<double>(n);
 }
 
+// Every profile becomes a current member of the segment "all" again.
+void reset_all_members(SQLite::Database& db, const std::string& now) {
+    db.exec(
+        "DELETE FROM segment_memberships WHERE segment_id = (SELECT id FROM segments WHERE "
+        "name = 'all')");
+    SQLite::Statement fill(db,
+                           "INSERT INTO segment_memberships (segment_id, profile_id, entered_at) "
+                           "SELECT (SELECT id FROM segments WHERE name = 'all'), id, ? FROM "
+                           "profiles");
+    fill.bind(1, now);
+    fill.exec();
+}
+
+// One round of 1% churn in "all": the members whose id % 100 is slice + round leave, the last
+// round's leavers come back (a new membership row, as evaluation writes it), and the profiles
+// whose id % 100 is 3 change their country, a mapped trait.
+void apply_churn(SQLite::Database& db, const std::string& now, int round, int slice) {
+    SQLite::Statement out(db,
+                          "UPDATE segment_memberships SET exited_at = ?1 WHERE exited_at IS NULL "
+                          "AND profile_id % 100 = ?2 AND segment_id = (SELECT id FROM segments "
+                          "WHERE name = 'all')");
+    out.bind(1, now);
+    out.bind(2, slice + round);
+    out.exec();
+    if (round > 1) {
+        SQLite::Statement back(db,
+                               "INSERT INTO segment_memberships (segment_id, profile_id, "
+                               "entered_at) SELECT (SELECT id FROM segments WHERE name = 'all'), "
+                               "id, ?1 FROM profiles WHERE id % 100 = ?2");
+        back.bind(1, now);
+        back.bind(2, slice + round - 1);
+        back.exec();
+    }
+    SQLite::Statement chg(db,
+                          "UPDATE profile_traits SET value = ?1 WHERE name = 'country' AND "
+                          "profile_id % 100 = 3");
+    chg.bind(1, "X" + std::to_string(slice + round));
+    chg.exec();
+    SQLite::Statement touch(db, "UPDATE profiles SET updated_at = ?1 WHERE id % 100 = 3");
+    touch.bind(1, now);
+    touch.exec();
+}
+
 // A segment of every profile, delivered once; then 1% of the profiles leave, 1% change a mapped
 // trait; the diff is what is timed.
 void Diff(benchmark::State& state) {
@@ -179,16 +223,7 @@ void Diff(benchmark::State& state) {
         db.exec(
             "DELETE FROM activation_state; DELETE FROM activation_changes; DELETE FROM "
             "activation_diffs; DELETE FROM activation_bindings");
-        SQLite::Statement s(db,
-                            "DELETE FROM segment_memberships WHERE segment_id = (SELECT id FROM "
-                            "segments WHERE name = 'all')");
-        s.exec();
-        SQLite::Statement fill(db,
-                               "INSERT INTO segment_memberships (segment_id, profile_id, "
-                               "entered_at) SELECT (SELECT id FROM segments WHERE name = 'all'), "
-                               "id, ? FROM profiles");
-        fill.bind(1, now);
-        fill.exec();
+        reset_all_members(db, now);
     });
     f.store->define_binding({"bench",
                              "all",
@@ -204,34 +239,8 @@ void Diff(benchmark::State& state) {
     for (auto _ : state) {
         state.PauseTiming();
         ++round;
-        f.store->with_connection([&](SQLite::Database& db, const std::string& now) {
-            // 1% of the members leave (a new slice each round), last round's leavers come back
-            // (a new membership row, as evaluation writes it), and 1% change a mapped trait.
-            SQLite::Statement out(db,
-                                  "UPDATE segment_memberships SET exited_at = ?1 WHERE "
-                                  "exited_at IS NULL AND profile_id % 100 = ?2 AND segment_id = "
-                                  "(SELECT id FROM segments WHERE name = 'all')");
-            out.bind(1, now);
-            out.bind(2, 10 + round);
-            out.exec();
-            if (round > 1) {
-                SQLite::Statement back(db,
-                                       "INSERT INTO segment_memberships (segment_id, profile_id, "
-                                       "entered_at) SELECT (SELECT id FROM segments WHERE name = "
-                                       "'all'), id, ?1 FROM profiles WHERE id % 100 = ?2");
-                back.bind(1, now);
-                back.bind(2, 10 + round - 1);
-                back.exec();
-            }
-            SQLite::Statement chg(db,
-                                  "UPDATE profile_traits SET value = ?1 WHERE name = 'country' "
-                                  "AND profile_id % 100 = 3");
-            chg.bind(1, "X" + std::to_string(round));
-            chg.exec();
-            SQLite::Statement touch(db, "UPDATE profiles SET updated_at = ?1 WHERE id % 100 = 3");
-            touch.bind(1, now);
-            touch.exec();
-        });
+        f.store->with_connection(
+            [&](SQLite::Database& db, const std::string& now) { apply_churn(db, now, round, 10); });
         state.ResumeTiming();
         auto d = f.store->plan_diff("bench");
         benchmark::DoNotOptimize(d);
@@ -242,9 +251,66 @@ void Diff(benchmark::State& state) {
     state.counters["churn_target"] = static_cast<double>(churn);
 }
 
+// The baseline for Diff: the same changes found with plain SQL the way one writes it by hand,
+// comparing the whole segment's current payloads with a table of what was sent, on the same
+// file and connection, after the same kind of churn (other slices of profiles).
+void PlainSqlDiff(benchmark::State& state) {
+    auto& f = fixture();
+    const char* target =
+        "CREATE TEMP TABLE plain_target AS SELECT m.profile_id, json_object('email', (SELECT "
+        "i.value FROM profile_identifiers i WHERE i.profile_id = m.profile_id AND i.type = "
+        "'email'), 'country', (SELECT t.value FROM profile_traits t WHERE t.profile_id = "
+        "m.profile_id AND t.name = 'country')) AS payload FROM segment_memberships m WHERE "
+        "m.segment_id = (SELECT id FROM segments WHERE name = 'all') AND m.exited_at IS NULL";
+    f.store->with_connection([&](SQLite::Database& db, const std::string& now) {
+        reset_all_members(db, now);
+        db.exec(
+            "DROP TABLE IF EXISTS plain_sent; DROP TABLE IF EXISTS plain_changes; DROP TABLE IF "
+            "EXISTS temp.plain_target");
+        db.exec(target);
+        db.exec(
+            "CREATE TABLE plain_sent (profile_id INTEGER PRIMARY KEY, payload TEXT NOT NULL); "
+            "INSERT INTO plain_sent SELECT profile_id, payload FROM plain_target; "
+            "CREATE TABLE plain_changes (profile_id INTEGER, op TEXT, payload TEXT)");
+    });
+    int round = 0;
+    std::int64_t changes = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        ++round;
+        f.store->with_connection([&](SQLite::Database& db, const std::string& now) {
+            db.exec("DROP TABLE temp.plain_target; DELETE FROM plain_changes");
+            apply_churn(db, now, round, 50);
+        });
+        state.ResumeTiming();
+        f.store->with_connection([&](SQLite::Database& db, const std::string&) {
+            // with_connection's transaction, committed when this returns: like Diff's.
+            db.exec(target);
+            db.exec(R"sql(
+INSERT INTO plain_changes SELECT s.profile_id, 'exit', s.payload FROM plain_sent s
+    WHERE s.profile_id NOT IN (SELECT profile_id FROM plain_target);
+INSERT INTO plain_changes SELECT t.profile_id, 'update', t.payload FROM plain_target t
+    JOIN plain_sent s ON s.profile_id = t.profile_id WHERE t.payload IS NOT s.payload;
+INSERT INTO plain_changes SELECT t.profile_id, 'enter', t.payload FROM plain_target t
+    WHERE t.profile_id NOT IN (SELECT profile_id FROM plain_sent);
+DELETE FROM plain_sent WHERE profile_id IN
+    (SELECT profile_id FROM plain_changes WHERE op = 'exit');
+INSERT OR REPLACE INTO plain_sent SELECT profile_id, payload FROM plain_changes
+    WHERE op = 'update' OR op = 'enter';
+)sql");
+            changes = db.execAndGet("SELECT count(*) FROM plain_changes").getInt64();
+        });
+    }
+    f.store->with_connection([](SQLite::Database& db, const std::string&) {
+        db.exec("DROP TABLE plain_sent; DROP TABLE plain_changes; DROP TABLE temp.plain_target");
+    });
+    state.counters["changes"] = static_cast<double>(changes);
+}
+
 BENCHMARK(SegmentFull)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(PlainSql)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(Diff)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(PlainSqlDiff)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace
 
