@@ -2,13 +2,17 @@
 // activation outbox (docs/benchmarks.md, "Event to outbox").
 //
 //   cdphub-realtime-bench [--rate R] [--seconds S] [--senders N] [--durability full|normal]
+//                         [--batch B]
 //
 // Starts the real `cdphub run` (a separate process, as an admin runs it) on a temporary manifest
 // folder: one ingest source, a segment `traits.tier == "gold"`, a real-time activation of it to a
 // liveramp-files destination (whose delivery worker runs too). N sender threads send identify
 // events for new users, all gold, at R events/s in total, open loop: each event has a scheduled
 // send time, and its latency counts from that time, so a stalled server cannot hide its queueing
-// by slowing the senders down. An observer polls the store file (a read-only connection beside
+// by slowing the senders down. With --batch B, each request is a /v1/batch of B events, sent when
+// its last event is due, as a server-side client library flushes its queue; every event in it
+// counts from that time (what a client holds back before flushing is not the hub's latency).
+// An observer polls the store file (a read-only connection beside
 // the daemon's, as SQLite's WAL allows) every millisecond for new activation_changes rows and
 // notes when each user's entry appeared. Prints the latency percentiles of the entries observed.
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -50,6 +54,7 @@ struct Options {
     int seconds = 10;
     int senders = 64;
     std::string durability = "full";
+    int batch = 1;  // events per request; 1: /v1/identify, more: /v1/batch
 };
 
 void write_file(const fs::path& p, const std::string& text) {
@@ -127,6 +132,11 @@ int main(int argc, char** argv) {
     app.add_option("--durability", o.durability, "the ingest API's inbox durability")
         ->check(CLI::IsMember({"full", "normal"}))
         ->capture_default_str();
+    app.add_option("--batch", o.batch,
+                   "events per request: 1 sends /v1/identify, more send /v1/batch requests, each "
+                   "when its last event is due")
+        ->check(CLI::Range(1, 500))
+        ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
     char tmpl[] = "/tmp/cdphub-realtime-bench-XXXXXX";
@@ -151,8 +161,10 @@ int main(int argc, char** argv) {
                R"({"name": "gold_drop", "segment": "gold", "destination": "drop", "realtime": true,
   "mapping": {"email": "identifiers.email", "user": "identifiers.user_id"}})");
 
-    std::printf("rate %d events/s for %d s, %d senders, durability %s; files in %s\n", o.rate,
-                o.seconds, o.senders, o.durability.c_str(), dir.c_str());
+    std::printf(
+        "rate %d events/s for %d s, %d senders, %d events per request, durability %s; "
+        "files in %s\n",
+        o.rate, o.seconds, o.senders, o.batch, o.durability.c_str(), dir.c_str());
     std::fflush(stdout);  // the child would print what is still buffered again
     auto daemon = std::make_unique<Daemon>(dir / "m", dir / "run.log");
     const std::string base = "http://127.0.0.1:" + std::to_string(port);
@@ -182,9 +194,12 @@ int main(int argc, char** argv) {
     std::atomic<bool> sending_done{false};
     std::unordered_map<long, Clock::time_point> seen;  // event index -> entry observed
     const auto start = Clock::now() + 200ms;
-    for (long i = 0; i < total; ++i)
+    // Event i is due at start + i / rate; in a batch, every event is due with the batch's last.
+    for (long i = 0; i < total; ++i) {
+        const long last = std::min(total - 1, (i / o.batch + 1) * o.batch - 1);
         scheduled[static_cast<std::size_t>(i)] =
-            start + std::chrono::nanoseconds(i * 1'000'000'000L / o.rate);
+            start + std::chrono::nanoseconds(last * 1'000'000'000L / o.rate);
+    }
 
     std::thread observer([&] {
         SQLite::Database db((dir / "var/cdphub.db").string(), SQLite::OPEN_READONLY);
@@ -219,21 +234,39 @@ int main(int argc, char** argv) {
             co.max_attempts = 1;
             co.timeout = 10s;
             cdphub::http::Client client(co);
-            for (long i = t; i < total; i += o.senders) {
-                std::this_thread::sleep_until(scheduled[static_cast<std::size_t>(i)]);
+            const auto identify = [](long i) {
+                return R"("userId": "u)" + std::to_string(i) + R"(", "traits": {"email": "u)" +
+                       std::to_string(i) + R"(@bench.example.org", "tier": "gold"})";
+            };
+            // Sender t sends requests t, t + N, t + 2N, ...; request k holds events
+            // k * batch .. k * batch + batch - 1.
+            for (long first = static_cast<long>(t) * o.batch; first < total;
+                 first += static_cast<long>(o.senders) * o.batch) {
+                const long end = std::min(total, first + o.batch);
+                std::this_thread::sleep_until(scheduled[static_cast<std::size_t>(first)]);
                 cdphub::http::Request r;
                 r.method = "POST";
-                r.url = base + "/v1/identify";
                 r.rate_limited = false;
                 r.headers.emplace_back("Content-Type", "application/json");
-                r.body = R"({"writeKey": ")" + std::string(kWriteKey) + R"(", "userId": "u)" +
-                         std::to_string(i) + R"(", "traits": {"email": "u)" + std::to_string(i) +
-                         R"(@bench.example.org", "tier": "gold"}})";
+                const std::string key = R"({"writeKey": ")" + std::string(kWriteKey) + "\", ";
+                if (o.batch == 1) {
+                    r.url = base + "/v1/identify";
+                    r.body = key + identify(first) + "}";
+                } else {
+                    r.url = base + "/v1/batch";
+                    r.body = key + R"("batch": [)";
+                    for (long i = first; i < end; ++i)
+                        r.body += std::string(i == first ? "" : ", ") + R"({"type": "identify", )" +
+                                  identify(i) + "}";
+                    r.body += "]}";
+                }
                 auto res = client.perform(r);
-                if (res.ok() && res.response().status == 200)
-                    acknowledged[static_cast<std::size_t>(i)] = 1;
-                else
-                    failed.fetch_add(1);
+                const bool ok = res.ok() && res.response().status == 200;
+                for (long i = first; i < end; ++i)
+                    if (ok)
+                        acknowledged[static_cast<std::size_t>(i)] = 1;
+                    else
+                        failed.fetch_add(1);
             }
         });
     for (auto& s : senders) s.join();
@@ -265,9 +298,9 @@ int main(int argc, char** argv) {
     std::printf("event -> outbox entry: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n", p50,
                 p90, p99, max);
     std::printf(
-        "RESULT rate=%d seconds=%d durability=%s p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f "
+        "RESULT rate=%d seconds=%d batch=%d durability=%s p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f "
         "max_ms=%.1f acked=%ld observed=%zu\n",
-        o.rate, o.seconds, o.durability.c_str(), p50, p90, p99, max, acked, ms.size());
+        o.rate, o.seconds, o.batch, o.durability.c_str(), p50, p90, p99, max, acked, ms.size());
     fs::remove_all(dir);
     return missing == 0 && failed.load() == 0 ? 0 : 2;
 }
