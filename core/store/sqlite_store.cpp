@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "common/sha256.hpp"
+#include "store/checkpointer.hpp"
 #include "store/sqlite_profile_reads.hpp"
 #include "store/sqlite_profile_writer.hpp"
 #include "store/statement_cache.hpp"
@@ -63,7 +64,10 @@ class SqliteStore final : public SqliteProfileStore {
               "cursor = excluded.cursor, updated_at = excluded.updated_at, "
               "batch_id = excluded.batch_id WHERE cursors.cursor IS NOT excluded.cursor"),
           select_cursor_(db_, "SELECT cursor FROM cursors WHERE source = ?"),
-          writer_(db_) {}
+          writer_(db_) {
+        if (options_.background_checkpoints)
+            checkpointer_ = std::make_unique<BackgroundCheckpointer>(db_, path);
+    }
 
     BatchResult commit_batch(const Batch& batch, RecordApplier* applier) override {
         std::lock_guard lock(mutex_);
@@ -444,6 +448,8 @@ class SqliteStore final : public SqliteProfileStore {
     SQLite::Statement select_cursor_;
     SqliteProfileWriter writer_;
     StatementCache diff_statements_{db_};  // plan_diff's, kept across calls
+    // Last: it hands checkpoints back to db_ before db_ closes.
+    std::unique_ptr<BackgroundCheckpointer> checkpointer_;
 };
 
 }  // namespace

@@ -14,6 +14,9 @@ namespace cdphub::store {
 
 struct SqliteStoreOptions {
     DatabaseOptions database;
+    // WAL checkpoints on a thread of their own instead of in the committing thread
+    // (checkpointer.hpp).
+    bool background_checkpoints = true;
     // Where received_at/updated_at come from; replaceable so tests can pin time.
     std::function<std::chrono::system_clock::time_point()> clock = [] {
         return std::chrono::system_clock::now();
