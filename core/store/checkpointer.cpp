@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "common/thread_name.hpp"
+
 namespace cdphub::store {
 
 BackgroundCheckpointer::BackgroundCheckpointer(SQLite::Database& writer,
@@ -55,6 +57,7 @@ void BackgroundCheckpointer::wait_until_idle() {
 }
 
 void BackgroundCheckpointer::run() {
+    name_this_thread("store-ckpt");
     sqlite3* db = connection_->getHandle();
     std::unique_lock lock(mutex_);
     for (;;) {
