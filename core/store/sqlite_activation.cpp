@@ -376,11 +376,13 @@ DiffSummary sqlite_plan_diff(SQLite::Database& db, StatementCache& cache, std::s
         return static_cast<std::int64_t>(s.exec());
     };
     // Exits carry the payload the destination was last given (the outbox row the state points
-    // at), so it can find the person.
+    // at), so it can find the person. Should that row be gone (the outbox is append-only, but
+    // an admin can delete rows by hand), the exit is still planned, with an empty payload that
+    // the destination rejects visibly, instead of being skipped.
     d.exited =
         run("INSERT INTO activation_changes (diff_id, binding_id, profile_id, op, payload) "
-            "SELECT ?1, ?2, st.profile_id, 'exit', c.payload FROM activation_state st CROSS JOIN "
-            "activation_changes c ON c.id = st.change_id WHERE st.binding_id = ?2 AND "
+            "SELECT ?1, ?2, st.profile_id, 'exit', ifnull(c.payload, '{}') FROM activation_state "
+            "st LEFT JOIN activation_changes c ON c.id = st.change_id WHERE st.binding_id = ?2 AND "
             "st.profile_id IN (SELECT profile_id FROM diff_candidates) AND st.profile_id NOT IN "
             "(SELECT profile_id FROM diff_target) ORDER BY st.profile_id");
     d.changed =

@@ -147,6 +147,24 @@ TEST_F(DiffTest, AnExitCarriesTheLastPayloadSentAndAChangeBackIsAnUpdate) {
     EXPECT_EQ(changes[0].payload["email"], "a@x.io");
 }
 
+// The outbox row an exit takes its payload from was deleted by hand: the exit is still planned
+// (and the destination will refuse its empty payload, visibly), never skipped.
+TEST_F(DiffTest, AnExitWhoseOutboxRowWasDeletedIsStillPlanned) {
+    auto a = person("a@x.io");
+    member(a);
+    store_->plan_diff("vip-to-esp");
+    deliver_all();
+    plain().exec("DELETE FROM activation_changes");
+    member(a, false);
+    auto d = store_->plan_diff("vip-to-esp");
+    EXPECT_EQ(d.exited, 1);
+    auto changes = store_->pending_changes("vip-to-esp", 10);
+    ASSERT_EQ(changes.size(), 1u);
+    EXPECT_EQ(changes[0].op, "exit");
+    EXPECT_EQ(changes[0].payload, json::object());
+    EXPECT_EQ(store_->binding_status().at(0).members_planned, 0);
+}
+
 TEST_F(DiffTest, AnUnmergeEntersTheSplitOffProfile) {
     auto a = person("a@x.io");
     ingest("pos", rec("p1", {{"phone", "+14155550123"}}, "2024-05-01T10:00:00Z"));
